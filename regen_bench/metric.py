@@ -1,0 +1,118 @@
+"""The Metric contract: per-example scores, a corpus score, and a signature.
+
+A metric returns a `MetricOutput` of one or more `Component`s (ROUGE has rouge1,
+rouge2, rougeL, rougeLsum). A component knows how to turn per-example
+*sufficient statistics* into a corpus number, so the core can bootstrap a
+confidence interval for corpus metrics too (BLEU is not a mean of sentence BLEUs):
+resample examples, sum their statistics, aggregate.
+
+Minimal metric::
+
+    class Length(Metric):
+        name = "length"
+        def score(self, predictions, references, examples):
+            return MetricOutput([Component.mean("length", [len(p.split()) for p in predictions])])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+Aggregate = Callable[[np.ndarray, int], np.ndarray]
+
+
+def _mean_aggregate(sums: np.ndarray, n: int) -> np.ndarray:
+    return sums[..., 0] / n
+
+
+@dataclass
+class Component:
+    """One reported number.
+
+    per_example: the example-level score shown in samples.jsonl (None where undefined).
+    stats:       (n, k) array; the corpus score is `aggregate(stats.sum(0), n)`.
+    aggregate:   maps summed stats (..., k) and n to the score; vectorised over
+                 leading axes so the bootstrap can pass (B, k).
+    """
+
+    name: str
+    per_example: list[float | None]
+    stats: np.ndarray
+    aggregate: Aggregate = _mean_aggregate
+
+    @classmethod
+    def mean(cls, name: str, values) -> "Component":
+        values = [float(v) for v in values]
+        return cls(name=name, per_example=values, stats=np.asarray(values, dtype=np.float64).reshape(-1, 1))
+
+    def corpus_score(self) -> float:
+        n = self.stats.shape[0]
+        if n == 0:
+            return float("nan")
+        return float(self.aggregate(self.stats.sum(axis=0), n))
+
+
+@dataclass
+class MetricOutput:
+    components: list[Component]
+    # Extra per-example details for samples.jsonl (e.g. ROUGE precision/recall).
+    details: list[dict[str, Any]] | None = None
+    # Signatures can depend on what was seen (sacrebleu's nrefs); None = metric.signature().
+    signature: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class MetricOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Signature:
+    """`name:version|key:value|...` of every setting that changes the number."""
+
+    def __init__(self, name: str, version: str, settings: dict[str, Any] | None = None):
+        self.name = name
+        self.version = version
+        self.settings = settings or {}
+
+    @staticmethod
+    def _fmt(value: Any) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value)
+
+    def format(self) -> str:
+        parts = [f"metric:{self.name}"]
+        parts += [f"{key}:{self._fmt(value)}" for key, value in self.settings.items()]
+        parts.append(f"version:{self.version}")
+        return "|".join(parts)
+
+    __str__ = format
+
+
+class Metric:
+    """Scores predictions against references.
+
+    Class attributes: `name`, `description`, `version` (bump when numbers change),
+    `higher_is_better`, `Options` (filled by `--metric-arg`), `kind` ("text" for
+    narratives, "ranking" for next-item lists).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    higher_is_better: ClassVar[bool] = True
+    kind: ClassVar[str] = "text"
+    Options: ClassVar[type[MetricOptions]] = MetricOptions
+
+    def __init__(self, **options):
+        self.options = self.Options(**options)
+
+    def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
+        raise NotImplementedError
+
+    def signature(self) -> str:
+        return Signature(self.name, self.version, self.options.model_dump(mode="json")).format()

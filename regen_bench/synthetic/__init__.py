@@ -1,0 +1,1 @@
+"""Synthetic REGEN-format data (being written)."""

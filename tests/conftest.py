@@ -1,0 +1,32 @@
+import os
+from pathlib import Path
+
+import pytest
+
+# No test may reach a model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own regen-bench cache and a fresh plugin registry."""
+    from regen_bench import registry
+
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("REGEN_BENCH_CACHE_DIR", str(cache))
+    monkeypatch.delenv("REGEN_BENCH_LOAD_PLUGINS", raising=False)
+    monkeypatch.delenv("REGEN_BENCH_BLOCK_PLUGINS", raising=False)
+    registry.reset()
+    yield cache
+    registry.reset()
+
+
+@pytest.fixture
+def shared_data():
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real test data not found at {SHARED_DATA} (a fresh clone has no ../shared)")
+    return SHARED_DATA
