@@ -1,1 +1,178 @@
-"""Placeholder while being written."""
+"""Corpus BLEU (sacrebleu), with per-example sentence BLEU and bootstrap-able statistics.
+
+The corpus score is sacrebleu's `corpus_bleu` with one reference per example; the
+reported signature is sacrebleu's own (`nrefs:1|case:mixed|eff:no|tok:13a|...`).
+
+Each example contributes sacrebleu's sufficient statistics
+`[hyp_len, ref_len, correct_1..4, total_1..4]`; summing any multiset of rows and
+applying `corpus_bleu_from_stats` gives exactly the corpus BLEU of that multiset,
+which is what the bootstrap needs (BLEU is not a mean of sentence BLEUs).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+import numpy as np
+
+from regen_bench import hookimpl
+from regen_bench.metric import Component, Metric, MetricOptions, MetricOutput
+
+# sacrebleu's default; not an option because sacrebleu's signature does not record it.
+MAX_NGRAM_ORDER = 4
+# sacrebleu.utils.my_log: log(0) is floored to this value.
+_LOG_ZERO = -9999999999.0
+# sacrebleu.metrics.bleu.BLEU.SMOOTH_DEFAULTS (copied so the aggregate needs no import).
+_SMOOTH_DEFAULTS = {"none": None, "floor": 0.1, "add-k": 1, "exp": None}
+
+
+class BleuOptions(MetricOptions):
+    tokenize: str = "13a"
+    lowercase: bool = False
+    smooth_method: Literal["exp", "floor", "add-k", "none"] = "exp"
+    # Only used by "floor" (default 0.1) and "add-k" (default 1); None = sacrebleu's default.
+    smooth_value: float | None = None
+
+
+def corpus_bleu_from_stats(
+    sums: np.ndarray,
+    n: int = 0,
+    *,
+    smooth_method: str = "exp",
+    smooth_value: float | None = None,
+    effective_order: bool = False,
+    max_ngram_order: int = MAX_NGRAM_ORDER,
+) -> np.ndarray:
+    """BLEU from summed sacrebleu statistics (..., 2 + 2 * order), vectorised over leading axes.
+
+    Mirrors `sacrebleu.metrics.bleu.BLEU.compute_bleu` operation by operation (same
+    smoothing, the same break on an order with no n-grams, the same floored log and
+    left-to-right sum), so it equals sacrebleu's score to the last few ulps. `n` (the
+    number of examples) is unused: BLEU depends only on the summed counts.
+    """
+    del n
+    stats = np.asarray(sums, dtype=np.float64)
+    order = max_ngram_order
+    if stats.shape[-1] != 2 + 2 * order:
+        raise ValueError(f"expected {2 + 2 * order} BLEU statistics, got {stats.shape[-1]}")
+    if smooth_value is None:
+        smooth_value = _SMOOTH_DEFAULTS[smooth_method]
+    shape = stats.shape[:-1]
+    sys_len = stats[..., 0]
+    ref_len = stats[..., 1]
+    correct = stats[..., 2 : 2 + order].copy()
+    total = stats[..., 2 + order : 2 + 2 * order].copy()
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Brevity penalty: 1 unless the hypothesis is shorter; 0 for an empty hypothesis.
+        short = sys_len < ref_len
+        bp = np.where(short, np.where(sys_len > 0, np.exp(1.0 - ref_len / sys_len), 0.0), 1.0)
+        # sacrebleu returns 0 early when nothing matched at any order (before add-k).
+        any_correct = np.any(correct != 0, axis=-1)
+
+        precisions = np.zeros(shape + (order,), dtype=np.float64)
+        stopped = np.zeros(shape, dtype=bool)  # sacrebleu's `break` on total == 0
+        smooth_mteval = np.ones(shape, dtype=np.float64)
+        eff_order = np.full(shape, order, dtype=np.int64)
+        for k in range(order):
+            c = correct[..., k]
+            t = total[..., k]
+            if smooth_method == "add-k" and k > 0:
+                c = np.where(stopped, c, c + smooth_value)
+                t = np.where(stopped, t, t + smooth_value)
+            stopped = stopped | (t == 0)
+            active = ~stopped
+            if effective_order:
+                eff_order = np.where(active, k + 1, eff_order)
+            zero = active & (c == 0)
+            if smooth_method == "exp":
+                smooth_mteval = np.where(zero, smooth_mteval * 2.0, smooth_mteval)
+                zero_prec = 100.0 / (smooth_mteval * t)
+            elif smooth_method == "floor":
+                zero_prec = 100.0 * smooth_value / t
+            else:  # "none", "add-k": an unmatched order stays at precision 0
+                zero_prec = np.zeros(shape)
+            prec = np.where(zero, zero_prec, 100.0 * c / t)
+            precisions[..., k] = np.where(active, prec, 0.0)
+
+        logs = np.where(precisions == 0.0, _LOG_ZERO, np.log(np.where(precisions > 0, precisions, 1.0)))
+        log_sum = np.zeros(shape, dtype=np.float64)
+        for k in range(order):  # left to right, like Python's sum(); x + 0.0 == x for masked orders
+            log_sum = log_sum + np.where(k < eff_order, logs[..., k], 0.0)
+        score = bp * np.exp(log_sum / eff_order)
+    return np.where(any_correct, score, 0.0)
+
+
+def _check_strings(kind: str, values: list) -> list[str]:
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            raise TypeError(f"bleu: {kind}[{i}] is {type(value).__name__}, expected str")
+    return list(values)
+
+
+class BleuMetric(Metric):
+    """Corpus BLEU (sacrebleu) with one reference per example; per example: sentence BLEU."""
+
+    name = "bleu"
+    description = "Corpus BLEU via sacrebleu (1 reference); per-example sentence BLEU with effective order."
+    version = "1"
+    higher_is_better = True
+    Options = BleuOptions
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._sacrebleu(effective_order=False)  # fail early on an unknown tokenizer
+
+    def _sacrebleu(self, effective_order: bool):
+        from sacrebleu.metrics.bleu import BLEU
+
+        o = self.options
+        if o.tokenize not in BLEU.TOKENIZERS:
+            raise ValueError(f"bleu: unknown tokenize {o.tokenize!r}; one of {', '.join(BLEU.TOKENIZERS)}")
+        return BLEU(
+            lowercase=o.lowercase,
+            tokenize=o.tokenize,
+            smooth_method=o.smooth_method,
+            smooth_value=o.smooth_value,
+            effective_order=effective_order,
+        )
+
+    def aggregate(self):
+        return functools.partial(
+            corpus_bleu_from_stats,
+            smooth_method=self.options.smooth_method,
+            smooth_value=self.options.smooth_value,
+        )
+
+    def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
+        if len(predictions) != len(references):
+            raise ValueError(f"bleu: {len(predictions)} predictions but {len(references)} references")
+        hyps = _check_strings("predictions", predictions)
+        refs = _check_strings("references", references)
+        width = 2 + 2 * MAX_NGRAM_ORDER
+        if not hyps:
+            stats = np.zeros((0, width), dtype=np.float64)
+            component = Component("bleu", [], stats, self.aggregate())
+            return MetricOutput([component], signature=self.signature())
+
+        corpus = self._sacrebleu(effective_order=False)
+        # sacrebleu's per-segment sufficient statistics (the same call corpus_score makes).
+        rows = corpus._extract_corpus_statistics(hyps, [refs])
+        stats = np.asarray(rows, dtype=np.float64).reshape(len(hyps), width)
+        # Sentence BLEU = sacrebleu's score of one row of statistics with effective order,
+        # exactly what BLEU(effective_order=True).sentence_score computes, without re-tokenising.
+        sentence = self._sacrebleu(effective_order=True)
+        per_example = [float(sentence._compute_score_from_stats(list(row)).score) for row in rows]
+        component = Component("bleu", per_example, stats, self.aggregate())
+        return MetricOutput([component], signature=corpus.get_signature().format())
+
+    def signature(self) -> str:
+        """sacrebleu's signature; every example here has exactly one reference."""
+        bleu = self._sacrebleu(effective_order=False)
+        return bleu._SIGNATURE_TYPE({**vars(bleu), "num_refs": 1}).format()
+
+
+@hookimpl
+def register_metrics(register):
+    register(BleuMetric)

@@ -1,1 +1,65 @@
-"""Placeholder while being written."""
+"""`retrieval-text`: copy the narrative of the nearest training user by history text.
+
+Each user's history (item titles and category paths, optionally review text)
+becomes one TF-IDF document; a test user gets the narrative of the training user
+with the highest cosine similarity. Ties go to the smaller user id, so the result
+does not depend on file order.
+"""
+
+from __future__ import annotations
+
+from regen_bench import hookimpl
+from regen_bench.model import Model, ModelOptions
+
+
+class RetrievalTextOptions(ModelOptions):
+    use_reviews: bool = False
+    ngram_max: int = 2
+    max_features: int = 50_000
+
+
+def history_document(example, use_reviews: bool) -> str:
+    parts = []
+    for purchase in example.history:
+        parts += [purchase.item.title or "", (purchase.item.category or "").replace(" - ", " ")]
+        if use_reviews and purchase.review is not None:
+            parts += [purchase.review.summary or "", purchase.review.text or ""]
+    return " \n".join(p for p in parts if p)
+
+
+class RetrievalTextModel(Model):
+    name = "retrieval-text"
+    description = "Narrative of the nearest training user by TF-IDF of history text"
+    version = "1"
+    Options = RetrievalTextOptions
+    batch_size = 256
+
+    def fit(self, train, validation, *, tasks, seed):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.train = sorted(train, key=lambda e: e.example_id)
+        self.vectorizer = TfidfVectorizer(
+            sublinear_tf=True, ngram_range=(1, self.options.ngram_max), max_features=self.options.max_features
+        )
+        self.matrix = self.vectorizer.fit_transform([history_document(e, self.options.use_reviews) for e in self.train])
+
+    def generate(self, examples, task):
+        import numpy as np
+
+        has_ref = np.array([task in e.references for e in self.train])
+        if not has_ref.any():
+            raise ValueError(f"no training narratives for task {task!r}")
+        queries = self.vectorizer.transform([history_document(e, self.options.use_reviews) for e in examples])
+        similarity = (queries @ self.matrix.T).toarray()
+        similarity[:, ~has_ref] = -np.inf
+        nearest = similarity.argmax(axis=1)  # first index wins ties: train is sorted by id
+        return [self.train[i].references[task] for i in nearest]
+
+    def info(self):
+        return {"train_users": len(getattr(self, "train", [])), "vocabulary": len(getattr(self, "vectorizer", None).vocabulary_)
+                if hasattr(self, "vectorizer") else 0}
+
+
+@hookimpl
+def register_models(register):
+    register(RetrievalTextModel)

@@ -1,0 +1,30 @@
+# Two commands for a fresh machine with Python 3.11 and pip:
+#   make run    install into .venv and run the main benchmark on the embedded dataset
+#   make test   install into .venv and run the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test schema clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	# torch first, pinned: the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/regen-bench run --model retrieval-text
+
+test: install
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+schema: install
+	$(PY) -m regen_bench.results > docs/results.schema.json
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

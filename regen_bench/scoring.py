@@ -1,0 +1,66 @@
+"""Scores sample rows with metrics: per-example values into the rows, CIs into ScoreEntry."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from regen_bench.bootstrap import DEFAULT_RESAMPLES, bootstrap_interval
+from regen_bench.metric import Metric
+from regen_bench.results import SampleRow, ScoreEntry
+
+RANKING_TASKS = {"next_item"}
+
+
+def task_kind(task: str) -> str:
+    return "ranking" if task in RANKING_TASKS else "text"
+
+
+def _clean(value):
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def score_rows(
+    rows: list[SampleRow],
+    metrics: list[Metric],
+    *,
+    seed: int,
+    resamples: int = DEFAULT_RESAMPLES,
+    examples_by_id: dict | None = None,
+    progress=None,
+) -> list[ScoreEntry]:
+    """Fill `row.scores` (and `row.details`) and return one ScoreEntry per task x component."""
+    by_task: dict[str, list[SampleRow]] = defaultdict(list)
+    for row in rows:
+        by_task[row.task].append(row)
+    entries: list[ScoreEntry] = []
+    for task in sorted(by_task):
+        task_rows = sorted(by_task[task], key=lambda r: r.example_id)
+        for metric in metrics:
+            if metric.kind != task_kind(task):
+                continue
+            predictions = [r.prediction for r in task_rows]
+            references = [r.reference for r in task_rows]
+            examples = [(examples_by_id or {}).get(r.example_id) for r in task_rows]
+            output = metric.score(predictions, references, examples)
+            signature = output.signature or metric.signature()
+            for component in output.components:
+                for row, value in zip(task_rows, component.per_example):
+                    row.scores[component.name] = _clean(value)
+                interval = bootstrap_interval(component, seed=seed, resamples=resamples)
+                entries.append(
+                    ScoreEntry(
+                        task=task, metric=metric.name, component=component.name,
+                        score=interval.score, ci_low=interval.low, ci_high=interval.high, n=interval.n,
+                        signature=signature, higher_is_better=metric.higher_is_better,
+                    )
+                )
+            if output.details:
+                for row, detail in zip(task_rows, output.details):
+                    row.details.update(detail)
+            if progress is not None:
+                progress.update(1)
+    return entries
