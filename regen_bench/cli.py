@@ -150,7 +150,7 @@ def list_(kind, as_json):
         for name in registry.names("dataset"):
             entry = registry.get("dataset", name)
             try:
-                layout = entry.cls.layout(entry.cls.__new__(entry.cls))
+                layout = entry.cls().layout()  # providers are cheap to build; path() does the work
             except Exception as exc:  # a provider whose layout needs its options
                 items.append({"dataset": name, "task": "?", "field": f"(layout unavailable: {exc})"})
                 continue

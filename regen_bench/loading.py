@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from regen_bench.dataset import DatasetProvider
 from regen_bench.errors import MissingFieldPathError, RegenBenchError, UnknownNameError
@@ -30,7 +30,7 @@ from regen_bench.hashing import sha256_file
 from regen_bench.layout import DatasetLayout
 from regen_bench.paths import cache_dir
 from regen_bench.reader import ON_BAD_RECORD_CHOICES, BadRecordReport, OnBadRecord, iter_records
-from regen_bench.records import RegenRecord
+from regen_bench.records import RegenRecord, resolve_path
 
 log = logging.getLogger(__name__)
 
@@ -275,12 +275,23 @@ def check_task_paths(
         if task not in layout.tasks:
             raise UnknownNameError("task", task, sorted(set(layout.tasks) | ranking))
         wanted.append(task)
-    if not wanted:
-        return
-    present = set(string_field_paths(records, limit=len(records)))
     for task in wanted:
-        if layout.tasks[task] not in present:
-            raise MissingFieldPathError(task, layout.tasks[task], source, sorted(present))
+        path = layout.tasks[task]
+        if not any(_has_string(record, path) for record in records):
+            existing = string_field_paths(records, limit=len(records))
+            raise MissingFieldPathError(task, path, source, existing)
+
+
+def _has_string(record: RegenRecord, path: str) -> bool:
+    head = path.split(".", 1)[0]
+    if head == "user":
+        node = {"user": record.user}
+    elif head == "last_purchase":
+        node = {"last_purchase": record.last_purchase}
+    else:
+        node = record.model_extra or {}
+    value = resolve_path(node, path)
+    return isinstance(value, str) and bool(value.strip())
 
 
 def load_dataset_examples(
@@ -320,10 +331,6 @@ def load_dataset_examples(
         dataset=provider.name,
         synthetic=bool(getattr(provider, "synthetic", False)),
     )
-
-
-def iter_loaded(loaded: LoadedData) -> Iterator[RegenRecord]:  # pragma: no cover - convenience
-    return iter(loaded.records)
 
 
 __all__ = [

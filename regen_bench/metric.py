@@ -33,14 +33,14 @@ def _mean_aggregate(sums: np.ndarray, n: int) -> np.ndarray:
 class Component:
     """One reported number.
 
-    per_example: the example-level score shown in samples.jsonl (None where undefined).
+    per_example: the example-level score shown in samples.jsonl.
     stats:       (n, k) array; the corpus score is `aggregate(stats.sum(0), n)`.
     aggregate:   maps summed stats (..., k) and n to the score; vectorised over
                  leading axes so the bootstrap can pass (B, k).
     """
 
     name: str
-    per_example: list[float | None]
+    per_example: list[float]
     stats: np.ndarray
     aggregate: Aggregate = _mean_aggregate
 

@@ -121,3 +121,16 @@ def test_empty_component_gives_nans():
 def test_single_example():
     interval = bootstrap_interval(Component.mean("score", [0.25]), seed=0, resamples=50)
     assert (interval.score, interval.low, interval.high, interval.n) == (0.25, 0.25, 0.25, 1)
+
+
+def test_draws_do_not_depend_on_chunking_and_seeds_do_not_overlap():
+    """Regression: chunks were seeded seed+start, so seed s and s+chunk shared resamples."""
+    import numpy as np
+
+    from regen_bench.bootstrap import resample_counts
+
+    rng = np.random.default_rng(7)
+    chunked = np.vstack([resample_counts(50, 10, rng) for _ in range(3)])
+    assert np.array_equal(chunked, resample_counts(50, 30, 7))
+    a, b = resample_counts(50, 30, 7), resample_counts(50, 30, 8)
+    assert not any(np.array_equal(a[i], b[j]) for i in range(30) for j in range(30))
