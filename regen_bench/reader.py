@@ -133,15 +133,21 @@ def _open(path: Path):
 def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) per line; gzip damage becomes a RegenBenchError."""
     line_no = 0
-    with _open(path) as handle:
+    try:
+        handle = _open(path)
+    except OSError as exc:
+        raise RegenBenchError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    with handle:
         while True:
             try:
                 raw = handle.readline()
             except (OSError, EOFError, zlib.error) as exc:
-                raise RegenBenchError(
-                    f"{path}: cannot read the compressed file after line {line_no} ({exc}); "
-                    f"is it a complete gzip file?"
-                ) from None
+                if path.name.lower().endswith(".gz"):
+                    raise RegenBenchError(
+                        f"{path}: cannot read the compressed file after line {line_no} ({exc}); "
+                        f"is it a complete gzip file?"
+                    ) from None
+                raise RegenBenchError(f"{path}: cannot read the file after line {line_no} ({exc})") from None
             if not raw:
                 return
             line_no += 1
