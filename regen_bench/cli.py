@@ -121,12 +121,20 @@ def score(samples, metrics, metric_args, seed, resamples, as_json):
     if not rows:
         raise RegenBenchError(f"{samples}: no samples to score")
     results_path = samples.parent / "results.json"
+    run_results = load_results(results_path) if results_path.exists() else None
     if seed is None:
-        seed = load_results(results_path).seed if results_path.exists() else 0
+        seed = run_results.seed if run_results is not None else 0
     metric_objs = build_metrics(list(metrics) or list(DEFAULT_METRICS), _metric_args(metric_args))
+    examples_by_id = None
+    if run_results is not None:
+        from regen_bench.rescoring import examples_for_results
+
+        examples_by_id, note = examples_for_results(run_results)
+        if note:
+            click.echo(f"note: {note}", err=True)
     for row in rows:
         row.scores.clear()
-    entries = score_rows(rows, metric_objs, seed=seed, resamples=resamples)
+    entries = score_rows(rows, metric_objs, seed=seed, resamples=resamples, examples_by_id=examples_by_id)
     if as_json:
         click.echo(json.dumps([e.model_dump() for e in entries], indent=2))
         return
@@ -194,6 +202,32 @@ def plugins(as_json):
         status = "blocked" if info["blocked"] else (f"ERROR {info['error']}" if info["error"] else "ok")
         rows.append([info["name"], info["distribution"] or "-", info["version"] or "-", ",".join(info["hooks"]) or "-", status])
     click.echo(format_table(["plugin", "distribution", "version", "hooks", "status"], rows))
+
+
+@main.group()
+def metric():
+    """Tools that metrics provide (e.g. a rescaling baseline)."""
+
+
+@metric.command("baseline")
+@click.argument("name")
+@click.option("--corpus", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Text file, one sentence or narrative per line.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--metric-arg", "metric_args", multiple=True, metavar="METRIC.KEY=VALUE")
+@click.option("--seed", type=int, default=0, show_default=True)
+def metric_baseline(name, corpus, output, metric_args, seed):
+    """Compute a metric's rescaling baseline from a text corpus (e.g. bertscore)."""
+    from regen_bench.runner import build_metrics
+
+    (metric_obj,) = build_metrics([name], _metric_args(metric_args))
+    if not hasattr(metric_obj, "build_baseline"):
+        raise RegenBenchError(f"metric {name!r} has no baseline to build")
+    texts = [line.strip() for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if len(texts) < 2:
+        raise RegenBenchError(f"{corpus}: need at least 2 non-empty lines to build a baseline, found {len(texts)}")
+    written = metric_obj.build_baseline(texts, output, seed=seed)
+    click.echo(f"baseline written: {written}")
 
 
 def _attach_data_group() -> None:

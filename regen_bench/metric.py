@@ -33,7 +33,8 @@ def _mean_aggregate(sums: np.ndarray, n: int) -> np.ndarray:
 class Component:
     """One reported number.
 
-    per_example: the example-level score shown in samples.jsonl.
+    per_example: the example-level score shown in samples.jsonl; NaN where undefined
+                 (e.g. an LLM judge that never answered): shown as null, left out of n.
     stats:       (n, k) array; the corpus score is `aggregate(stats.sum(0), n)`.
     aggregate:   maps summed stats (..., k) and n to the score; vectorised over
                  leading axes so the bootstrap can pass (B, k).
@@ -46,8 +47,10 @@ class Component:
 
     @classmethod
     def mean(cls, name: str, values) -> "Component":
-        values = [float(v) for v in values]
-        return cls(name=name, per_example=values, stats=np.asarray(values, dtype=np.float64).reshape(-1, 1))
+        """Mean of per-example values; None/NaN values are undefined and left out."""
+        values = [float("nan") if v is None else float(v) for v in values]
+        defined = np.asarray([v for v in values if not np.isnan(v)], dtype=np.float64)
+        return cls(name=name, per_example=values, stats=defined.reshape(-1, 1))
 
     def corpus_score(self) -> float:
         n = self.stats.shape[0]
@@ -63,7 +66,10 @@ class MetricOutput:
     details: list[dict[str, Any]] | None = None
     # Signatures can depend on what was seen (sacrebleu's nrefs); None = metric.signature().
     signature: str | None = None
+    # What happened while scoring, e.g. {"rated": 98, "unrated": 2, "cache_hits": 50}.
     counts: dict[str, int] = field(default_factory=dict)
+    # API usage, e.g. {"input_tokens": ..., "output_tokens": ..., "cost_usd": ...}.
+    usage: dict[str, Any] = field(default_factory=dict)
 
 
 class MetricOptions(BaseModel):
@@ -107,6 +113,8 @@ class Metric:
     higher_is_better: ClassVar[bool] = True
     kind: ClassVar[str] = "text"
     Options: ClassVar[type[MetricOptions]] = MetricOptions
+    # `--metric NAME:ARG` passes ARG as this option (e.g. evaluate:path/to/module).
+    spec_option: ClassVar[str | None] = None
 
     def __init__(self, **options):
         self.options = self.Options(**options)

@@ -72,6 +72,10 @@ class Model:
     def config_hash(self) -> str:
         return hash_config(self.config())
 
+    def usage(self) -> dict:
+        """API token usage and cost of this run's generations (API models)."""
+        return {}
+
     def info(self) -> dict:
         """Facts about the fitted model for results.json (parameters, backbone...)."""
         return {}

@@ -56,6 +56,7 @@ class ScoreEntry(BaseModel):
     n: int
     signature: str
     higher_is_better: bool
+    counts: dict[str, int] = Field(default_factory=dict, description="e.g. rated/unrated examples of an LLM judge")
 
 
 class BootstrapInfo(BaseModel):

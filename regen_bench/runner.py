@@ -82,12 +82,21 @@ def resolve_dataset(name_or_path: str, dataset_args: dict[str, str]) -> tuple[st
 
 
 def build_metrics(names: list[str], metric_args: dict[str, dict[str, str]]):
+    """Instantiate metrics; `NAME:ARG` fills the metric's `spec_option` with ARG."""
     registry = get_registry()
     metrics = []
-    for name in names:
+    for spec in names:
+        name, colon, argument = spec.partition(":")
         entry = registry.get("metric", name)
-        metrics.append(entry.cls(**metric_args.get(name, {})))
-    unknown = set(metric_args) - set(names)
+        options = dict(metric_args.get(spec, metric_args.get(name, {})))
+        if colon:
+            option = getattr(entry.cls, "spec_option", None)
+            if not option:
+                raise RegenBenchError(f"metric {name!r} takes no argument; use --metric {name}")
+            options[option] = argument
+        metrics.append(entry.cls(**options))
+    selected = set(names) | {spec.partition(":")[0] for spec in names}
+    unknown = set(metric_args) - selected
     if unknown:
         raise RegenBenchError(f"--metric-arg names metrics that are not selected: {', '.join(sorted(unknown))}")
     return metrics
@@ -204,9 +213,14 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
     examples_by_id = {e.example_id: e for e in eval_examples}
     n_score_jobs = sum(1 for t in per_task for m in metrics if m.kind == task_kind(t))
     with _progress(n_score_jobs, "score", config.progress) as bar:
+        metric_usage: dict = {}
         scores = score_rows(
-            rows, metrics, seed=config.seed, resamples=config.resamples, examples_by_id=examples_by_id, progress=bar
+            rows, metrics, seed=config.seed, resamples=config.resamples, examples_by_id=examples_by_id,
+            progress=bar, usage=metric_usage,
         )
+    usage = dict(model.usage()) if hasattr(model, "usage") else {}
+    if metric_usage:
+        usage["metrics"] = metric_usage
     timings["score"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -234,6 +248,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
         scores=scores,
         samples=SamplesInfo(sha256=samples_sha, rows=len(rows)),
         cache={"cached": n_cached, "generated": n_missing},
+        usage=usage,
         timings={k: round(v, 4) for k, v in timings.items()},
         environment=environment_info(),
         command=config.command,

@@ -31,8 +31,12 @@ def score_rows(
     resamples: int = DEFAULT_RESAMPLES,
     examples_by_id: dict | None = None,
     progress=None,
+    usage: dict | None = None,
 ) -> list[ScoreEntry]:
-    """Fill `row.scores` (and `row.details`) and return one ScoreEntry per task x component."""
+    """Fill `row.scores` (and `row.details`) and return one ScoreEntry per task x component.
+
+    API usage reported by metrics is summed into `usage[metric name]` when given.
+    """
     by_task: dict[str, list[SampleRow]] = defaultdict(list)
     for row in rows:
         by_task[row.task].append(row)
@@ -56,8 +60,13 @@ def score_rows(
                         task=task, metric=metric.name, component=component.name,
                         score=interval.score, ci_low=interval.low, ci_high=interval.high, n=interval.n,
                         signature=signature, higher_is_better=metric.higher_is_better,
+                        counts=dict(output.counts),
                     )
                 )
+            if usage is not None and output.usage:
+                merged = usage.setdefault(metric.name, {})
+                for key, value in output.usage.items():
+                    merged[key] = merged.get(key, 0) + value if isinstance(value, (int, float)) else value
             if output.details:
                 for row, detail in zip(task_rows, output.details):
                     row.details.update(detail)

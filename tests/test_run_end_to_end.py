@@ -81,14 +81,28 @@ def test_score_command_rejects_a_malformed_samples_file(tmp_path):
     assert f"{bad}:1: not a samples.jsonl row" in result.output
 
 
-def test_popular_model_scores_below_retrieval_on_user_summary(tmp_path):
+def test_popular_is_one_narrative_and_retrieval_copies_training_narratives(tmp_path):
+    from regen_bench.loading import load_dataset_examples
+    from regen_bench.registry import get_registry
+    from regen_bench.splits import split_users_by_hash
+
     for model in ("popular", "retrieval-text"):
         out = tmp_path / model
         assert run_cli("run", "--model", model, "--task", "user_summary", *SMALL, "--output", str(out)).exit_code == 0
-    popular, _ = only_results(tmp_path / "popular")
-    retrieval, _ = only_results(tmp_path / "retrieval-text")
-    rouge = lambda r: next(s for s in r.scores if s.component == "rougeL")  # noqa: E731
-    assert rouge(popular).score < rouge(retrieval).score
+    provider = get_registry().get("dataset", "synthetic").cls(users=400)
+    splits = split_users_by_hash(load_dataset_examples(provider).examples)
+    train_summaries = {e.references["user_summary"] for e in splits.train}
+    test_summaries = {e.example_id: e.references["user_summary"] for e in splits.test}
+    for model in ("popular", "retrieval-text"):
+        _, run_dir = only_results(tmp_path / model)
+        rows = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
+        predictions = [r["prediction"] for r in rows]
+        assert set(predictions) <= train_summaries, "both models copy training narratives"
+        assert all(r["reference"] == test_summaries[r["example_id"]] for r in rows)
+        if model == "popular":
+            assert len(set(predictions)) == 1
+        else:
+            assert len(set(predictions)) > len(predictions) // 2, "retrieval is personalised"
 
 
 def test_unknown_task_path_lists_the_paths_that_exist(tmp_path):
