@@ -23,6 +23,15 @@ def _clean(value):
     return None if math.isnan(value) else value
 
 
+def _add_usage(total, value):
+    """Sum usage numbers; an unknown (None) cost stays unknown rather than becoming 0."""
+    if total is None or value is None:
+        return None
+    if isinstance(total, (int, float)) and isinstance(value, (int, float)):
+        return total + value
+    return value
+
+
 def score_rows(
     rows: list[SampleRow],
     metrics: list[Metric],
@@ -66,7 +75,7 @@ def score_rows(
             if usage is not None and output.usage:
                 merged = usage.setdefault(metric.name, {})
                 for key, value in output.usage.items():
-                    merged[key] = merged.get(key, 0) + value if isinstance(value, (int, float)) else value
+                    merged[key] = _add_usage(merged[key], value) if key in merged else value
             if output.details:
                 for row, detail in zip(task_rows, output.details):
                     row.details.update(detail)

@@ -141,3 +141,25 @@ def test_run_on_a_local_file_with_a_bad_record_names_file_and_line(tmp_path):
 def test_list_models_describes_builtins(model):
     result = run_cli("list", "models", "--json")
     assert any(m["name"] == model and m["description"] for m in json.loads(result.output))
+
+
+def test_usage_from_metrics_is_summed_and_unknown_cost_stays_unknown():
+    from regen_bench.metric import Component, Metric, MetricOutput
+    from regen_bench.results import SampleRow
+    from regen_bench.scoring import score_rows
+
+    class Priced(Metric):
+        name = "priced"
+
+        def score(self, predictions, references, examples):
+            cost = None if predictions[0] == "unknown" else 0.5
+            return MetricOutput([Component.mean("priced", [1.0] * len(predictions))],
+                                usage={"requests": len(predictions), "cost_usd": cost})
+
+    rows = [SampleRow(task=t, example_id="e", user_id="u", prediction=p, reference="r")
+            for t, p in (("a", "known"), ("b", "known"), ("c", "unknown"))]
+    usage = {}
+    score_rows(rows[:2], [Priced()], seed=0, resamples=10, usage=usage)
+    assert usage == {"priced": {"requests": 2, "cost_usd": 1.0}}
+    score_rows(rows, [Priced()], seed=0, resamples=10, usage=usage)
+    assert usage["priced"] == {"requests": 5, "cost_usd": None}

@@ -1,0 +1,68 @@
+"""Requests-per-minute and tokens-per-minute limits for one provider.
+
+RPM is enforced by spacing: request starts are at least 60/rpm seconds apart (no
+bursts, so a server's per-second smoothing never sees a spike). TPM is a token bucket
+of `tpm` tokens refilled continuously at tpm/60 per second; a request reserves its
+estimated tokens and may drive the bucket negative, which delays later requests
+(reservations, not polling). `settle` corrects an estimate with the real count.
+
+Reservations are computed without awaiting, so the limiter needs no lock inside one
+event loop and can be shared by successive `asyncio.run` calls (it keeps no loop
+objects, only monotonic times).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+class RateLimiter:
+    def __init__(self, rpm: float | None = None, tpm: float | None = None, *, clock: Callable[[], float] = time.monotonic):
+        if rpm is not None and rpm <= 0:
+            raise ValueError("rpm must be positive (or None for no limit)")
+        if tpm is not None and tpm <= 0:
+            raise ValueError("tpm must be positive (or None for no limit)")
+        self.rpm = rpm
+        self.tpm = tpm
+        self._clock = clock
+        self._interval = 60.0 / rpm if rpm else 0.0
+        self._next_slot = float("-inf")
+        self._level = float(tpm) if tpm else 0.0
+        self._updated = clock()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.rpm or self.tpm)
+
+    def reserve(self, tokens: int = 0) -> float:
+        """Book a slot for a request of `tokens` tokens; returns how long to wait before sending."""
+        now = self._clock()
+        start = now
+        if self.tpm:
+            rate = self.tpm / 60.0
+            self._level = min(float(self.tpm), self._level + (now - self._updated) * rate)
+            self._updated = now
+            self._level -= min(max(int(tokens), 0), self.tpm)
+            if self._level < 0:
+                start = now + (-self._level) / rate
+        if self._interval:
+            start = max(start, self._next_slot)
+            self._next_slot = start + self._interval
+        return max(0.0, start - now)
+
+    async def acquire(self, tokens: int = 0) -> None:
+        wait = self.reserve(tokens)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def settle(self, estimated: int, actual: int | None) -> None:
+        """Give back (or take) the difference between a reservation and the real token count."""
+        if self.tpm and actual is not None:
+            self._level = min(float(self.tpm), self._level + (int(estimated) - int(actual)))
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (about 4 characters a token) for TPM reservations only."""
+    return max(1, (len(text) + 3) // 4)
