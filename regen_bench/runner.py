@@ -24,6 +24,7 @@ from regen_bench.errors import RegenBenchError, UnknownNameError
 from regen_bench.generation_cache import GenerationCache
 from regen_bench.hashing import hash_config
 from regen_bench.layout import DatasetLayout
+from regen_bench.model import Model
 from regen_bench.paths import cache_dir
 from regen_bench.registry import get_registry
 from regen_bench.results import (
@@ -34,6 +35,7 @@ from regen_bench.scoring import score_rows, task_kind
 from regen_bench.splits import SplitConfig, split_users_by_hash
 
 DEFAULT_METRICS = ("bleu", "rouge")
+DEFAULT_RANKING_METRICS = ("recall@k", "ndcg@k", "mrr")
 
 
 @dataclass
@@ -41,7 +43,7 @@ class RunConfig:
     model: str
     dataset: str = "synthetic"
     tasks: list[str] = field(default_factory=list)
-    metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
+    metrics: list[str] = field(default_factory=list)  # empty: defaults for the tasks run
     limit: int | None = None
     seed: int = 0
     output: Path = Path("runs")
@@ -129,16 +131,34 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
     timings: dict[str, float] = {}
     registry = get_registry()
     model_entry = registry.get("model", config.model)
-    metrics = build_metrics(config.metrics, config.metric_args)
+    can_generate = model_entry.cls.generate is not Model.generate
+    can_recommend = model_entry.cls.recommend is not Model.recommend
 
     started = time.perf_counter()
     dataset_name, provider = resolve_dataset(config.dataset, config.dataset_args)
     loaded = load_dataset_examples(
         provider, on_bad_record=config.on_bad_record, task_overrides=config.task_map, tasks=config.tasks or None
     )
-    tasks = list(config.tasks) if config.tasks else list(loaded.available_tasks)
+    if config.tasks:
+        tasks = list(config.tasks)
+    else:  # every task the dataset has that this model can do
+        tasks = [t for t in loaded.available_tasks if task_kind(t) == "text"] if can_generate else []
+        if can_recommend and any(e.target is not None for e in loaded.examples):
+            tasks.append("next_item")
     if not tasks:
-        raise RegenBenchError(f"dataset {dataset_name!r} has no tasks with reference narratives")
+        raise RegenBenchError(f"dataset {dataset_name!r} has no task that model {config.model!r} can do")
+    for task in tasks:
+        if task_kind(task) == "ranking" and not can_recommend:
+            raise RegenBenchError(f"model {config.model!r} does not recommend items, so it cannot run task {task!r}")
+        if task_kind(task) == "text" and not can_generate:
+            raise RegenBenchError(f"model {config.model!r} only recommends items; it cannot run task {task!r}")
+    metric_names = list(config.metrics)
+    if not metric_names:
+        if any(task_kind(t) == "text" for t in tasks):
+            metric_names += DEFAULT_METRICS
+        if any(task_kind(t) == "ranking" for t in tasks):
+            metric_names += DEFAULT_RANKING_METRICS
+    metrics = build_metrics(metric_names, config.metric_args)
     timings["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -173,6 +193,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
 
     timings["fit"] = 0.0
     timings["generate"] = 0.0
+    failed: dict[str, list[str]] = {task: [] for task in per_task}
     if n_missing:
         _seed_everything(config.seed)
         started = time.perf_counter()
@@ -192,12 +213,22 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
                         raise RegenBenchError(
                             f"model {model.name!r} returned {len(produced)} outputs for a batch of {len(batch)} ({task})"
                         )
-                    fresh = {e.example_id: out for e, out in zip(batch, produced)}
+                    # None means "this one failed" (e.g. an API call that ran out of retries):
+                    # not cached, so the next run retries exactly these.
+                    fresh = {e.example_id: out for e, out in zip(batch, produced) if out is not None}
+                    failed[task].extend(e.example_id for e, out in zip(batch, produced) if out is None)
                     cache.put_many(run_key, task, fresh)
                     outputs[task].update(fresh)
                     bar.update(len(batch))
         timings["generate"] = time.perf_counter() - started
     cache.close()
+    n_failed = sum(len(v) for v in failed.values())
+    if n_failed:
+        for task in per_task:
+            lost = set(failed[task])
+            per_task[task] = [e for e in per_task[task] if e.example_id not in lost]
+        print(f"warning: {n_failed} generations failed and are left out of the scores; "
+              "run the same command again to retry only those", file=sys.stderr)
 
     started = time.perf_counter()
     rows: list[SampleRow] = []
@@ -247,11 +278,11 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
         bootstrap=BootstrapInfo(resamples=config.resamples, confidence=0.95, seed=config.seed),
         scores=scores,
         samples=SamplesInfo(sha256=samples_sha, rows=len(rows)),
-        cache={"cached": n_cached, "generated": n_missing},
+        cache={"cached": n_cached, "generated": n_missing - n_failed, "failed": n_failed},
         usage=usage,
         timings={k: round(v, 4) for k, v in timings.items()},
         environment=environment_info(),
         command=config.command,
     )
     write_results(run_dir / "results.json", results)
-    return RunOutcome(run_dir=run_dir, results=results, generated=n_missing, cached=n_cached)
+    return RunOutcome(run_dir=run_dir, results=results, generated=n_missing - n_failed, cached=n_cached)

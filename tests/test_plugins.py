@@ -12,7 +12,7 @@ from regen_bench import registry
 from regen_bench.cli import main
 from regen_bench.errors import DuplicateNameError, UnknownNameError
 
-BUILTINS = {"synthetic", "regen-kaggle", "popular", "retrieval-text", "bleu", "rouge"}
+BUILTINS = {"synthetic", "regen-kaggle", "popular", "retrieval-tfidf", "bleu", "rouge"}
 
 
 def write_plugin(tmp_path, name, body):
@@ -32,7 +32,7 @@ def test_builtins_are_found_through_entry_points():
 
 def test_builtins_register_models_metrics_and_datasets():
     reg = registry.get_registry()
-    assert {"popular", "retrieval-text"} <= set(reg.names("model"))
+    assert {"popular", "retrieval-tfidf"} <= set(reg.names("model"))
     assert {"bleu", "rouge"} <= set(reg.names("metric"))
     assert {"synthetic", "regen-office", "regen-clothing"} <= set(reg.names("dataset"))
 
@@ -148,7 +148,7 @@ def test_two_plugins_registering_the_same_name_is_an_error_naming_both(tmp_path)
 def test_unknown_model_lists_close_matches():
     with pytest.raises(UnknownNameError) as info:
         registry.get_registry().get("model", "retreival-text")
-    assert "Did you mean: retrieval-text" in str(info.value)
+    assert "Did you mean: retrieval-tfidf" in str(info.value)
     result = CliRunner().invoke(main, ["run", "--model", "populr"])
     assert result.exit_code == 2
     assert "unknown model 'populr'" in result.output and "popular" in result.output

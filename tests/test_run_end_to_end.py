@@ -24,7 +24,7 @@ def only_results(out_dir):
 
 
 def test_run_writes_results_and_samples_with_traceable_fields(tmp_path):
-    result = run_cli("run", "--model", "retrieval-text", *SMALL, "--output", str(tmp_path / "runs"))
+    result = run_cli("run", "--model", "retrieval-tfidf", *SMALL, "--output", str(tmp_path / "runs"))
     assert result.exit_code == 0, result.output
     assert "[SYNTHETIC DATA]" in result.output
     results, run_dir = only_results(tmp_path / "runs")
@@ -32,7 +32,7 @@ def test_run_writes_results_and_samples_with_traceable_fields(tmp_path):
     assert results.dataset.name == "synthetic" and len(results.dataset.sha256) == 64
     assert results.dataset.split == "test" and results.dataset.split_hash
     assert set(results.tasks) >= {"user_summary", "purchase_reason", "endorsement"}
-    assert results.model.name == "retrieval-text" and results.model.config_hash
+    assert results.model.name == "retrieval-tfidf" and results.model.config_hash
     assert results.harness.version and results.environment["python"].startswith("3.")
     assert set(results.timings) >= {"load", "split", "fit", "generate", "score", "write"}
     metrics = {(s.task, s.metric, s.component) for s in results.scores}
@@ -50,7 +50,7 @@ def test_run_writes_results_and_samples_with_traceable_fields(tmp_path):
 
 
 def test_same_run_twice_gives_the_same_numbers(tmp_path, monkeypatch):
-    args = ["run", "--model", "retrieval-text", "--task", "user_summary", *SMALL]
+    args = ["run", "--model", "retrieval-tfidf", "--task", "user_summary", *SMALL]
     assert run_cli(*args, "--output", str(tmp_path / "a")).exit_code == 0
     monkeypatch.setenv("REGEN_BENCH_CACHE_DIR", str(tmp_path / "fresh-cache"))  # regenerate from scratch
     registry.reset()
@@ -86,14 +86,14 @@ def test_popular_is_one_narrative_and_retrieval_copies_training_narratives(tmp_p
     from regen_bench.registry import get_registry
     from regen_bench.splits import split_users_by_hash
 
-    for model in ("popular", "retrieval-text"):
+    for model in ("popular", "retrieval-tfidf"):
         out = tmp_path / model
         assert run_cli("run", "--model", model, "--task", "user_summary", *SMALL, "--output", str(out)).exit_code == 0
     provider = get_registry().get("dataset", "synthetic").cls(users=400)
     splits = split_users_by_hash(load_dataset_examples(provider).examples)
     train_summaries = {e.references["user_summary"] for e in splits.train}
     test_summaries = {e.example_id: e.references["user_summary"] for e in splits.test}
-    for model in ("popular", "retrieval-text"):
+    for model in ("popular", "retrieval-tfidf"):
         _, run_dir = only_results(tmp_path / model)
         rows = [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
         predictions = [r["prediction"] for r in rows]
@@ -137,7 +137,7 @@ def test_run_on_a_local_file_with_a_bad_record_names_file_and_line(tmp_path):
     assert f"{path}:1: purchase_history" in result.output
 
 
-@pytest.mark.parametrize("model", ["popular", "retrieval-text"])
+@pytest.mark.parametrize("model", ["popular", "retrieval-tfidf"])
 def test_list_models_describes_builtins(model):
     result = run_cli("list", "models", "--json")
     assert any(m["name"] == model and m["description"] for m in json.loads(result.output))
@@ -163,3 +163,21 @@ def test_usage_from_metrics_is_summed_and_unknown_cost_stays_unknown():
     assert usage == {"priced": {"requests": 2, "cost_usd": 1.0}}
     score_rows(rows, [Priced()], seed=0, resamples=10, usage=usage)
     assert usage["priced"] == {"requests": 5, "cost_usd": None}
+
+
+def test_default_tasks_include_next_item_for_models_that_recommend(tmp_path):
+    result = run_cli("run", "--model", "popular", *SMALL, "--output", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    results, _ = only_results(tmp_path)
+    assert "next_item" in results.tasks
+    ranking = {s.component for s in results.scores if s.task == "next_item"}
+    assert {"recall@10", "ndcg@10", "mrr"} <= ranking
+    text = {s.metric for s in results.scores if s.task != "next_item"}
+    assert text == {"bleu", "rouge"}
+
+
+def test_text_only_model_cannot_run_next_item(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--model", "retrieval-tfidf", *SMALL, "--task", "next_item",
+                                       "--output", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "does not recommend items" in result.output

@@ -83,7 +83,7 @@ def test_sigkilled_run_resumes_without_regenerating_finished_examples(tmp_path, 
 
     regenerated = generated_lines(tmp_path / "second.txt")
     assert len(regenerated) == total - finished
-    assert results["cache"] == {"cached": finished, "generated": total - finished}
+    assert results["cache"] == {"cached": finished, "generated": total - finished, "failed": 0}
     # Nothing generated twice: the second run made exactly what the first did not finish.
     first_done = set(generated_lines(tmp_path / "first.txt"))
     assert len(first_done) >= finished
