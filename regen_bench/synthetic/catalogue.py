@@ -8,6 +8,7 @@ the only words in a title are attributes that many other items share.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,8 @@ class Group:
     """A content-taste group: several leaf categories a user may favour."""
 
     key: str
-    phrases: tuple[str, ...]  # how narratives name it; the first is canonical
+    phrases: tuple[str, ...]  # how narratives name it
+    cares: tuple[str, ...]  # what a user who favours it looks for (noun phrases)
 
 
 @dataclass(frozen=True)
@@ -38,17 +40,30 @@ class Leaf:
     price: tuple[float, float]  # typical price range in dollars
     weight: float  # relative number of catalogue items
 
+    @property
+    def phrase(self) -> str:
+        """How narratives name the category: plural or mass noun, lower case."""
+        noun = self.noun.lower()
+        return noun if self.plural or self.key in _MASS_NOUNS else noun + "s"
+
 
 GROUPS: tuple[Group, ...] = (
-    Group("writing", ("writing supplies", "pens and markers", "writing instruments")),
-    Group("paper", ("paper and notebooks", "paper goods", "notebooks and paper")),
-    Group("organisation", ("filing and desk organisation", "desk organisation", "filing supplies")),
-    Group("shipping", ("mailing and shipping supplies", "shipping supplies", "mailing supplies")),
-    Group("electronics", ("office electronics", "office machines", "electronic office gear")),
-    Group("furniture", ("office furniture and lighting", "furniture and lighting", "workspace furniture")),
+    Group("writing", ("writing supplies", "pens and markers", "writing instruments"),
+          ("pens that write smoothly", "smooth ink and comfortable grips", "pens and markers that never skip")),
+    Group("paper", ("paper and notebooks", "paper goods", "notebooks and paper"),
+          ("bright paper and sturdy notebooks", "paper that takes ink without bleeding", "notebooks with good paper")),
+    Group("organisation", ("filing and organising supplies", "desk and filing supplies", "organising supplies"),
+          ("folders and binders that keep papers filed", "a tidy, well-organised desk", "paperwork filed and labelled")),
+    Group("shipping", ("mailing and shipping supplies", "shipping supplies", "mailing supplies"),
+          ("strong tape and padded mailers", "sturdy boxes and mailers", "mailers that protect what they send")),
+    Group("electronics", ("office electronics", "office machines", "electronic office gear"),
+          ("reliable machines with clear displays", "electronics that save time at the desk", "dependable machines and ink")),
+    Group("furniture", ("office furniture and lighting", "furniture and lighting", "workspace furniture"),
+          ("comfortable seating and good lighting", "a comfortable, well-lit workspace", "ergonomic furniture for long hours")),
 )
 GROUP_INDEX = {group.key: i for i, group in enumerate(GROUPS)}
 
+_MASS_NOUNS = ("correction_tape", "copy_paper", "packing_tape")
 _W = f"{SUPPLIES} - Writing & Correction Supplies"
 LEAVES: tuple[Leaf, ...] = (
     # writing
@@ -68,7 +83,7 @@ LEAVES: tuple[Leaf, ...] = (
          ("Tear-Resistant", "Compact", "Refillable"), ("2 Pack", "6 Pack", "10 Count"), (4, 14), 0.7),
     # paper
     Leaf("notebooks", "paper", f"{SUPPLIES} - Paper - Notebooks & Writing Pads - Wirebound Notebooks", "Spiral Notebooks", True,
-         ("College Ruled", "Wide Ruled", "Graph Ruled", "Dotted"), ("3 Pack", "5 Pack", "8.5 x 11 in, 3 Pack"), (5, 22), 1.3),
+         ("Medium Ruled", "Wide Ruled", "Graph Ruled", "Dotted"), ("3 Pack", "5 Pack", "8.5 x 11 in, 3 Pack"), (5, 22), 1.3),
     Leaf("writing_pads", "paper", f"{SUPPLIES} - Paper - Notebooks & Writing Pads - Writing Pads", "Legal Pads", True,
          ("Perforated", "Narrow Ruled", "Letter Size"), ("6 Pack", "12 Pack", "50 Sheets, 4 Pack"), (6, 24), 1.0),
     Leaf("copy_paper", "paper", f"{SUPPLIES} - Paper - Copy & Multipurpose Paper", "Copy Paper", False,
@@ -124,6 +139,19 @@ BRANDS: tuple[str, ...] = (
 COLOURS: tuple[str, ...] = (
     "black", "white", "blue", "red", "green", "purple", "pink", "orange", "silver", "teal",
 )
+# How narratives characterise a brand or colour a user favours (taste words that
+# never appear in titles, so a model must infer them from the brand/colour it reads).
+BRAND_STYLES: tuple[str, ...] = (
+    "classic, understated designs", "bright, cheerful styling", "precise, well-made construction",
+    "long-lasting, dependable build", "simple, budget-friendly basics", "heavy-duty, rugged builds",
+    "calm, minimalist looks", "traditional, old-school craftsmanship", "eco-friendly, recycled materials",
+    "lightweight, portable designs", "sleek, modern finishes", "premium, professional quality",
+    "practical, no-frills design", "warm, natural styling", "high-end, feature-rich products",
+)
+COLOUR_STYLES: tuple[str, ...] = (
+    "classic black", "crisp white", "cool blue", "bold red", "fresh green",
+    "rich purple", "playful pink", "vivid orange", "sleek silver", "calming teal",
+)
 
 _TITLE_FORMS = (
     "{brand} {desc} {noun}, {colour}{pack}",
@@ -141,6 +169,7 @@ class CatalogueItem:
     title: str
     category: str | None  # None for ~2% of items, as in real REGEN
     price: float
+    design: int  # items of one design share title, category and price
     leaf: int
     group: int
     brand: int
@@ -159,6 +188,7 @@ class CatalogueItem:
 @dataclass
 class Catalogue:
     items: list[CatalogueItem]
+    design: np.ndarray
     leaf: np.ndarray
     group: np.ndarray
     brand: np.ndarray
@@ -170,50 +200,40 @@ class Catalogue:
         return len(self.items)
 
 
+@dataclass(frozen=True)
+class _Design:
+    leaf: int
+    brand: int
+    colour: int
+    descriptor: str
+    title: str
+    price: float
+
+
 def _asin(rng: np.random.Generator) -> str:
     return "B0" + "".join(_ASIN_ALPHABET[rng.integers(0, len(_ASIN_ALPHABET), size=8)])
 
 
 def _price(rng: np.random.Generator, leaf: Leaf, pack_rank: int) -> float:
     low, high = leaf.price
-    base = low + (high - low) * (0.15 + 0.35 * pack_rank + 0.25 * rng.random())
-    value = base * float(np.exp(rng.normal(0.0, 0.08)))
+    base = low + (high - low) * (0.15 + 0.35 * pack_rank / max(1, len(leaf.packs) - 1) + 0.25 * rng.random())
+    value = base * math.exp(float(rng.normal(0.0, 0.08)))
     cents = (0.99, 0.49, 0.95, None)[int(rng.integers(0, 4))]
     value = float(np.floor(value)) + cents if cents is not None else round(value, 2)
     return round(max(value, 0.99), 2)
 
 
-def build_catalogue(
-    rng: np.random.Generator,
-    communities: int,
-    items_per_community: int,
-    generic_items: int,
-    null_category_share: float = 0.02,
-) -> Catalogue:
-    """Draw the catalogue: community slots first, then content attributes independently."""
-    n_items = communities * items_per_community + generic_items
-    owner = np.concatenate([np.repeat(np.arange(communities), items_per_community), np.full(generic_items, -1)])
-    # Shuffle owners so catalogue order says nothing about community.
-    owner = owner[rng.permutation(n_items)]
-
+def _designs(rng: np.random.Generator, count: int) -> list[_Design]:
+    """Product designs: content attributes drawn independently, the title built from them."""
     leaf_w = np.array([leaf.weight for leaf in LEAVES], dtype=float)
     brand_w = rng.uniform(0.8, 1.25, size=len(BRANDS))
     colour_w = rng.uniform(0.8, 1.25, size=len(COLOURS))
-    leaves = rng.choice(len(LEAVES), size=n_items, p=leaf_w / leaf_w.sum())
-    brands = rng.choice(len(BRANDS), size=n_items, p=brand_w / brand_w.sum())
-    colours = rng.choice(len(COLOURS), size=n_items, p=colour_w / colour_w.sum())
-    # Popularity: a mild long tail, so a few items are bestsellers but none dominates.
-    popularity = np.exp(rng.normal(0.0, 0.6, size=n_items))
-    null_category = rng.random(n_items) < null_category_share
-
-    items: list[CatalogueItem] = []
-    seen_asins: set[str] = set()  # membership only, never iterated
-    for i in range(n_items):
+    leaves = rng.choice(len(LEAVES), size=count, p=leaf_w / leaf_w.sum())
+    brands = rng.choice(len(BRANDS), size=count, p=brand_w / brand_w.sum())
+    colours = rng.choice(len(COLOURS), size=count, p=colour_w / colour_w.sum())
+    designs = []
+    for i in range(count):
         leaf = LEAVES[int(leaves[i])]
-        asin = _asin(rng)
-        while asin in seen_asins:
-            asin = _asin(rng)
-        seen_asins.add(asin)
         desc = leaf.descriptors[int(rng.integers(0, len(leaf.descriptors)))]
         pack_rank = int(rng.integers(0, len(leaf.packs)))
         pack = leaf.packs[pack_rank]
@@ -225,27 +245,81 @@ def build_catalogue(
             colour=COLOURS[int(colours[i])].title(),
             pack=f", {pack}" if pack else "",
         )
+        designs.append(
+            _Design(int(leaves[i]), int(brands[i]), int(colours[i]), desc, title, _price(rng, leaf, pack_rank))
+        )
+    return designs
+
+
+def build_catalogue(
+    rng: np.random.Generator,
+    communities: int,
+    items_per_community: int,
+    generic_items: int,
+    null_category_share: float = 0.02,
+    shared_designs: bool = True,
+) -> Catalogue:
+    """Draw the catalogue: product designs first, then one listing (ASIN) per community.
+
+    With `shared_designs` every community lists the same `items_per_community` designs,
+    each under its own ASIN (one product, several sellers' listings, as on Amazon): an
+    item's text (title, category, price) then carries no information about its
+    community at all, however well a text model memorises items. Without it, each
+    community gets its own designs (unique titles; text identifies the item).
+    Generic designs get a single listing that every community buys.
+    """
+    community_designs = items_per_community if shared_designs else communities * items_per_community
+    designs = _designs(rng, community_designs + generic_items)
+    listing_design, listing_owner = [], []
+    for c in range(communities):
+        for k in range(items_per_community):
+            listing_design.append(k if shared_designs else c * items_per_community + k)
+            listing_owner.append(c)
+    for g in range(generic_items):
+        listing_design.append(community_designs + g)
+        listing_owner.append(-1)
+    # Shuffle listings so catalogue order says nothing about community.
+    order = rng.permutation(len(listing_design))
+    design = np.array(listing_design, dtype=np.int64)[order]
+    owner = np.array(listing_owner, dtype=np.int64)[order]
+    n_items = len(design)
+    # Popularity: a mild long tail, so a few items are bestsellers but none dominates.
+    # math.exp, not np.exp: numpy's SIMD exp may differ in the last bit between CPUs,
+    # and the output must be byte-identical everywhere.
+    popularity = np.array([math.exp(x) for x in rng.normal(0.0, 0.5, size=n_items).tolist()])
+    null_category = rng.random(n_items) < null_category_share
+
+    items: list[CatalogueItem] = []
+    seen_asins: set[str] = set()  # membership only, never iterated
+    for i in range(n_items):
+        d = designs[int(design[i])]
+        asin = _asin(rng)
+        while asin in seen_asins:
+            asin = _asin(rng)
+        seen_asins.add(asin)
         items.append(
             CatalogueItem(
                 index=i,
                 asin=asin,
-                title=title,
-                category=None if null_category[i] else leaf.path,
-                price=_price(rng, leaf, pack_rank),
-                leaf=int(leaves[i]),
-                group=int(LEAF_GROUP[int(leaves[i])]),
-                brand=int(brands[i]),
-                colour=int(colours[i]),
-                descriptor=desc,
+                title=d.title,
+                category=None if null_category[i] else LEAVES[d.leaf].path,
+                price=d.price,
+                design=int(design[i]),
+                leaf=d.leaf,
+                group=int(LEAF_GROUP[d.leaf]),
+                brand=d.brand,
+                colour=d.colour,
+                descriptor=d.descriptor,
                 community=int(owner[i]),
             )
         )
     return Catalogue(
         items=items,
-        leaf=leaves.astype(np.int64),
-        group=LEAF_GROUP[leaves].astype(np.int64),
-        brand=brands.astype(np.int64),
-        colour=colours.astype(np.int64),
-        community=owner.astype(np.int64),
+        design=design,
+        leaf=np.array([it.leaf for it in items], dtype=np.int64),
+        group=np.array([it.group for it in items], dtype=np.int64),
+        brand=np.array([it.brand for it in items], dtype=np.int64),
+        colour=np.array([it.colour for it in items], dtype=np.int64),
+        community=owner,
         popularity=popularity,
     )

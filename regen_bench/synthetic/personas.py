@@ -28,7 +28,7 @@ PERSONAS: tuple[Persona, ...] = (
     Persona(
         key="teacher",
         label="Classroom teacher",
-        keywords=("classroom", "students", "lesson", "school"),
+        keywords=("classroom", "students", "lesson"),
         who=("a teacher stocking a classroom", "a schoolteacher keeping a classroom supplied",
              "a teacher preparing lessons for students"),
         activity=("preparing lessons and classroom activities", "keeping students supplied through the school year",
@@ -57,7 +57,7 @@ PERSONAS: tuple[Persona, ...] = (
     Persona(
         key="shipper",
         label="Small online seller",
-        keywords=("shipping", "orders", "customers", "packages"),
+        keywords=("online seller", "orders", "customers", "packages"),
         who=("an online seller running a small shipping business", "a small business owner shipping customer orders",
              "a home-based seller packing orders for customers"),
         activity=("packing and shipping customer orders", "getting packages out to customers on time",
@@ -65,8 +65,8 @@ PERSONAS: tuple[Persona, ...] = (
         need=("Getting orders packed and shipped to customers quickly matters to them.",
               "They buy for a busy shipping station where packages go out every day.",
               "Reliable supplies keep their customers' orders moving."),
-        use=("for packing customer orders", "to keep packages shipping on time", "for the shipping station"),
-        audience=("a small shipping business", "sellers shipping customer orders", "a busy packing table for orders"),
+        use=("for packing customer orders", "to keep packages shipping on time", "for the station where orders ship"),
+        audience=("an online seller's shipping business", "sellers shipping customer orders", "a busy packing table for orders"),
     ),
     Persona(
         key="student",
@@ -112,9 +112,9 @@ PERSONAS: tuple[Persona, ...] = (
     Persona(
         key="crafter",
         label="Hobby artist and crafter",
-        keywords=("craft", "art", "creative", "handmade"),
+        keywords=("craft", "creative", "handmade"),
         who=("a hobby artist and crafter", "a crafter who makes handmade cards and gifts", "a creative hobbyist with an art corner"),
-        activity=("working on craft projects and handmade gifts", "filling a sketchbook and making art",
+        activity=("working on craft projects and handmade gifts", "filling a sketchbook and making creative art",
                   "turning office supplies into craft projects"),
         need=("Supplies that help with creative craft projects matter to them.",
               "They buy for handmade cards, scrapbooks and art projects.",
@@ -139,7 +139,7 @@ PERSONAS: tuple[Persona, ...] = (
     Persona(
         key="retiree",
         label="Retiree keeping old records",
-        keywords=("retiree", "retirement", "genealogy", "records", "letter"),
+        keywords=("retiree", "retirement", "genealogy", "records", "letters"),
         who=("a retiree preserving old records", "a retiree researching genealogy",
              "a retiree who writes letters and keeps records"),
         activity=("sorting old records for genealogy research", "writing letters and keeping old records in order",
@@ -148,7 +148,7 @@ PERSONAS: tuple[Persona, ...] = (
               "They buy for letters, archives and records they want to last.",
               "In retirement they have time to keep records and letters tidy."),
         use=("for genealogy records", "for writing letters", "to keep old records in order"),
-        audience=("genealogy records", "retirees keeping old records", "a letter-writing desk"),
+        audience=("genealogy records", "retirees keeping old records", "a desk for writing letters"),
     ),
     Persona(
         key="planner",
