@@ -59,6 +59,19 @@ class ScoreEntry(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict, description="e.g. rated/unrated examples of an LLM judge")
 
 
+class MetricRecord(BaseModel):
+    """A metric as it was configured for the run: enough to rebuild it and re-score."""
+
+    name: str
+    spec: str = Field(description="as given to --metric, e.g. 'evaluate:path' or 'rouge'")
+    options: dict[str, Any]
+    version: str
+    kind: str
+    higher_is_better: bool
+    description: str = ""
+    signature: str
+
+
 class BootstrapInfo(BaseModel):
     resamples: int
     confidence: float
@@ -83,6 +96,7 @@ class RunResults(BaseModel):
     seed: int
     tasks: list[str]
     bootstrap: BootstrapInfo
+    metrics: list[MetricRecord] = Field(default_factory=list)
     scores: list[ScoreEntry]
     samples: SamplesInfo
     cache: dict[str, int] = Field(default_factory=dict, description="generations read from cache / made now")

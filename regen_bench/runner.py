@@ -28,7 +28,7 @@ from regen_bench.model import Model
 from regen_bench.paths import cache_dir
 from regen_bench.registry import get_registry
 from regen_bench.results import (
-    BootstrapInfo, DatasetInfo, HarnessInfo, ModelInfo, RunResults, SampleRow, SamplesInfo,
+    BootstrapInfo, DatasetInfo, HarnessInfo, MetricRecord, ModelInfo, RunResults, SampleRow, SamplesInfo,
     write_results, write_samples,
 )
 from regen_bench.scoring import score_rows, task_kind
@@ -96,12 +96,24 @@ def build_metrics(names: list[str], metric_args: dict[str, dict[str, str]]):
             if not option:
                 raise RegenBenchError(f"metric {name!r} takes no argument; use --metric {name}")
             options[option] = argument
-        metrics.append(entry.cls(**options))
+        metric = entry.cls(**options)
+        metric.spec = spec
+        metrics.append(metric)
     selected = set(names) | {spec.partition(":")[0] for spec in names}
     unknown = set(metric_args) - selected
     if unknown:
         raise RegenBenchError(f"--metric-arg names metrics that are not selected: {', '.join(sorted(unknown))}")
     return metrics
+
+
+def metric_record(metric, signatures: dict[str, str]) -> MetricRecord:
+    description = (getattr(metric, "description", "") or "").strip().splitlines()
+    return MetricRecord(
+        name=metric.name, spec=getattr(metric, "spec", metric.name),
+        options=metric.options.model_dump(mode="json"), version=str(metric.version), kind=metric.kind,
+        higher_is_better=bool(metric.higher_is_better), description=description[0] if description else "",
+        signature=signatures.get(metric.name) or metric.signature(),
+    )
 
 
 def _seed_everything(seed: int) -> None:
@@ -276,6 +288,8 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
         seed=config.seed,
         tasks=tasks,
         bootstrap=BootstrapInfo(resamples=config.resamples, confidence=0.95, seed=config.seed),
+        metrics=[metric_record(m, {e.metric: e.signature for e in scores}) for m in metrics
+                 if any(e.metric == m.name for e in scores)],
         scores=scores,
         samples=SamplesInfo(sha256=samples_sha, rows=len(rows)),
         cache={"cached": n_cached, "generated": n_missing - n_failed, "failed": n_failed},

@@ -181,3 +181,16 @@ def test_text_only_model_cannot_run_next_item(tmp_path):
                                        "--output", str(tmp_path)])
     assert result.exit_code == 2
     assert "does not recommend items" in result.output
+
+
+def test_results_record_each_metric_with_options_to_rebuild_it(tmp_path):
+    result = run_cli("run", "--model", "popular", *SMALL, "--task", "user_summary", "--metric", "bleu",
+                     "--metric", "rouge", "--metric-arg", "rouge.use_stemmer=false", "--output", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    results, _ = only_results(tmp_path)
+    by_name = {m.name: m for m in results.metrics}
+    assert set(by_name) == {"bleu", "rouge"}
+    assert by_name["rouge"].options["use_stemmer"] is False
+    assert "stem:no" in by_name["rouge"].signature
+    assert by_name["bleu"].signature == next(s.signature for s in results.scores if s.metric == "bleu")
+    assert by_name["bleu"].description and by_name["bleu"].kind == "text"
