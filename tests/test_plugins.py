@@ -148,7 +148,7 @@ def test_two_plugins_registering_the_same_name_is_an_error_naming_both(tmp_path)
 def test_unknown_model_lists_close_matches():
     with pytest.raises(UnknownNameError) as info:
         registry.get_registry().get("model", "retreival-text")
-    assert "Did you mean: retrieval-tfidf" in str(info.value)
+    assert "Did you mean: retrieval-text" in str(info.value)
     result = CliRunner().invoke(main, ["run", "--model", "populr"])
     assert result.exit_code == 2
     assert "unknown model 'populr'" in result.output and "popular" in result.output

@@ -1,0 +1,112 @@
+"""Per-user history features: the last N purchases as CF and text vectors, and pooling.
+
+`history_features` gives, for a batch of examples, (B, L, d) arrays of the last
+`last_n` history items, right-aligned (padding on the left, so position L-1 is the
+most recent purchase), with a (B, L) mask. Each item vector is L2-normalised; an
+item the CF model never saw in training has a zero CF vector (its mask stays True:
+the item is present, CF just knows nothing about it).
+
+`pooled` averages over the present items; "fusion" concatenates the normalised CF
+and text means and normalises the result, so both halves weigh the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .text import l2_normalise
+
+if TYPE_CHECKING:  # pragma: no cover
+    from regen_bench.examples import Example
+
+    from .cf import CFEncoder
+    from .text import TextEncoder
+
+PARTS = ("cf", "text", "fusion")
+
+
+@dataclass
+class HistoryFeatures:
+    """Padded per-item features of a batch of histories.
+
+    cf:   (B, L, dcf) float32, each row L2-normalised (zeros stay zero), or None
+    text: (B, L, dt) float32, L2-normalised, or None
+    mask: (B, L) bool, True where an item is present; the LAST L history items,
+          right-aligned (padding on the left)
+    """
+
+    cf: np.ndarray | None
+    text: np.ndarray | None
+    mask: np.ndarray
+
+
+def history_features(
+    examples: list["Example"],
+    cf: "CFEncoder | None",
+    text: "TextEncoder | None",
+    last_n: int = 20,
+) -> HistoryFeatures:
+    """CF and/or text features of the last `last_n` purchases of each example's history."""
+    if last_n < 1:
+        raise ValueError("last_n must be at least 1")
+    batch = len(examples)
+    tails = [list(e.history[-last_n:]) for e in examples]
+    width = last_n
+    mask = np.zeros((batch, width), dtype=bool)
+    flat_rows: list[tuple[int, int]] = []
+    flat_purchases = []
+    for b, tail in enumerate(tails):
+        offset = width - len(tail)
+        for j, purchase in enumerate(tail):
+            mask[b, offset + j] = True
+            flat_rows.append((b, offset + j))
+            flat_purchases.append(purchase)
+    rows = np.array([r for r, _ in flat_rows], dtype=np.int64)
+    cols = np.array([c for _, c in flat_rows], dtype=np.int64)
+
+    cf_out = None
+    if cf is not None:
+        cf_out = np.zeros((batch, width, cf.dim), dtype=np.float32)
+        if flat_purchases:
+            vectors = l2_normalise(cf.item_matrix([p.item.asin for p in flat_purchases]))
+            cf_out[rows, cols] = vectors
+    text_out = None
+    if text is not None:
+        if flat_purchases:
+            vectors = l2_normalise(text.encode_purchases(flat_purchases))
+            text_out = np.zeros((batch, width, vectors.shape[1]), dtype=np.float32)
+            text_out[rows, cols] = vectors
+        else:
+            text_out = np.zeros((batch, width, text.dim), dtype=np.float32)
+    return HistoryFeatures(cf=cf_out, text=text_out, mask=mask)
+
+
+def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = mask.astype(np.float32)[:, :, None]
+    total = (values * weights).sum(axis=1)
+    count = np.maximum(weights.sum(axis=1), 1.0)
+    return (total / count).astype(np.float32)
+
+
+def pooled(features: HistoryFeatures, part: str) -> np.ndarray:
+    """(B, d) masked mean over the items of `part` in {"cf", "text", "fusion"}.
+
+    "cf" / "text": the plain masked mean (not normalised; an empty history gives zeros).
+    "fusion": concat(normalise(cf mean), normalise(text mean)), normalised again.
+    """
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, not {part!r}")
+    if part in ("cf", "fusion") and features.cf is None:
+        raise ValueError(f"pooled(..., {part!r}) needs CF features")
+    if part in ("text", "fusion") and features.text is None:
+        raise ValueError(f"pooled(..., {part!r}) needs text features")
+    if part == "cf":
+        return _masked_mean(features.cf, features.mask)
+    if part == "text":
+        return _masked_mean(features.text, features.mask)
+    cf_mean = l2_normalise(_masked_mean(features.cf, features.mask))
+    text_mean = l2_normalise(_masked_mean(features.text, features.mask))
+    return l2_normalise(np.concatenate([cf_mean, text_mean], axis=1))

@@ -1,0 +1,193 @@
+"""Retrieval baselines: copy the narrative of the nearest training user by history embedding.
+
+- `retrieval-cf`:     pooled WALS item factors of the history (collaborative signal only)
+- `retrieval-text`:   pooled sentence embeddings of the history's item texts (content only)
+- `retrieval-fusion`: concat of the normalised CF and text means, normalised
+
+Each user's history (the last `last_n` purchases; the target is never used for the
+query side) is pooled with `regen_bench_plugins.encoders.history.pooled`; a test
+user gets the reference narrative of the training user with the highest cosine
+similarity among training users that have a reference for the task. Ties go to the
+smaller user id. The WALS factors are fit on the training users' histories and
+targets (`CFEncoder`), seeded with the run seed.
+
+These are the "beyond retrieval" baselines: a generator that does not beat them has
+learned nothing a nearest-neighbour lookup does not already give.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from regen_bench import hookimpl
+from regen_bench.model import Model, ModelOptions
+
+
+class CFOptions(ModelOptions):
+    """WALS options (`CFEncoder`)."""
+
+    factors: int = Field(default=64, ge=1, description="WALS factors (CF embedding size)")
+    regularization: float = Field(default=0.05, ge=0.0, description="WALS L2 regularisation")
+    alpha: float = Field(default=20.0, ge=0.0, description="WALS confidence slope: c = 1 + alpha * count")
+    iterations: int = Field(default=15, ge=1, description="WALS iterations")
+
+
+class TextOptions(ModelOptions):
+    """Item-text embedding options (`TextEncoder`)."""
+
+    text_model: str | None = Field(
+        default=None, description="sentence-transformers folder or Hub id; default the bundled MiniLM"
+    )
+    include_review: bool = Field(default=False, description="embed review summary/text with the item text")
+    text_batch_size: int = Field(default=64, ge=1)
+
+
+class EncoderOptions(CFOptions, TextOptions):
+    """Both encoders' options (fusion models)."""
+
+
+class _LastN(ModelOptions):
+    last_n: int = Field(default=50, ge=1, description="history items pooled (the most recent ones)")
+
+
+class RetrievalCFOptions(CFOptions, _LastN):
+    pass
+
+
+class RetrievalTextOptions(TextOptions, _LastN):
+    pass
+
+
+class RetrievalOptions(EncoderOptions, _LastN):
+    pass
+
+
+def make_cf(options: CFOptions, seed: int):
+    from regen_bench_plugins.encoders.cf import CFEncoder
+
+    return CFEncoder(
+        factors=options.factors,
+        regularization=options.regularization,
+        alpha=options.alpha,
+        iterations=options.iterations,
+        seed=seed,
+    )
+
+
+def make_text(options: TextOptions):
+    from regen_bench_plugins.encoders.text import TextEncoder
+
+    return TextEncoder(
+        model=options.text_model, include_review=options.include_review, batch_size=options.text_batch_size
+    )
+
+
+def encoder_config(options, uses_cf: bool, uses_text: bool) -> dict:
+    """The encoders' identities for `Model.config` (the text model's weights hash)."""
+    out: dict = {}
+    if uses_cf:
+        out["cf"] = {"kind": "wals", "library": "implicit.cpu.als", "confidence": "1 + alpha * count"}
+    if uses_text:
+        out["text"] = make_text(options).config()
+    return out
+
+
+def pooled_histories(examples, kind: str, cf, text, last_n: int, chunk: int = 1024) -> np.ndarray:
+    """(n, d) pooled history embeddings of `kind`, L2-normalised (chunks bound the memory)."""
+    from regen_bench_plugins.encoders.history import history_features, pooled
+    from regen_bench_plugins.encoders.text import l2_normalise
+
+    parts = []
+    for start in range(0, len(examples), chunk):
+        batch = examples[start : start + chunk]
+        features = history_features(
+            batch, cf if kind in ("cf", "fusion") else None, text if kind in ("text", "fusion") else None, last_n
+        )
+        parts.append(l2_normalise(pooled(features, kind)))
+    if not parts:
+        width = (cf.dim if kind != "text" else 0) + (text.dim if kind != "cf" else 0)
+        return np.zeros((0, width), dtype=np.float32)
+    return np.concatenate(parts, axis=0)
+
+
+class EmbeddingRetrievalModel(Model):
+    """Narrative of the nearest training user by pooled history embedding (`kind`)."""
+
+    name = "retrieval-fusion"
+    description = "Narrative of the nearest training user by fused (CF + text) history embedding"
+    version = "1"
+    Options = RetrievalOptions
+    batch_size = 256
+    kind: ClassVar[str] = "fusion"
+
+    @property
+    def uses_cf(self) -> bool:
+        return self.kind in ("cf", "fusion")
+
+    @property
+    def uses_text(self) -> bool:
+        return self.kind in ("text", "fusion")
+
+    def fit(self, train, validation, *, tasks, seed):
+        self.train = sorted(train, key=lambda e: e.user_id)
+        self.cf = make_cf(self.options, seed).fit(self.train) if self.uses_cf else None
+        self.text = make_text(self.options) if self.uses_text else None
+        self.matrix = pooled_histories(self.train, self.kind, self.cf, self.text, self.options.last_n)
+
+    def nearest(self, examples, task: str) -> list[int]:
+        """Index into `self.train` of each example's nearest training user with a reference."""
+        has_ref = np.array([task in e.references for e in self.train], dtype=bool)
+        if not has_ref.any():
+            raise ValueError(f"no training narratives for task {task!r}")
+        queries = pooled_histories(list(examples), self.kind, self.cf, self.text, self.options.last_n)
+        similarity = queries @ self.matrix.T
+        similarity[:, ~has_ref] = -np.inf
+        return [int(i) for i in similarity.argmax(axis=1)]  # first index wins ties: train sorted by user id
+
+    def generate(self, examples, task):
+        return [self.train[i].references[task] for i in self.nearest(examples, task)]
+
+    def config(self):
+        out = super().config()
+        out["kind"] = self.kind
+        out["encoders"] = encoder_config(self.options, self.uses_cf, self.uses_text)
+        return out
+
+    def info(self):
+        out = {"kind": self.kind, "train_users": len(getattr(self, "train", []))}
+        if getattr(self, "cf", None) is not None:
+            out["cf"] = self.cf.info()
+        if getattr(self, "text", None) is not None:
+            out["text"] = {"texts_encoded": self.text.texts_encoded, "cache_hits": self.text.cache_hits}
+        return out
+
+
+class RetrievalCFModel(EmbeddingRetrievalModel):
+    name = "retrieval-cf"
+    description = "Narrative of the nearest training user by pooled WALS item factors of the history"
+    kind = "cf"
+    Options = RetrievalCFOptions
+
+
+class RetrievalTextEmbeddingModel(EmbeddingRetrievalModel):
+    name = "retrieval-text"
+    description = "Narrative of the nearest training user by pooled sentence embeddings of the history"
+    kind = "text"
+    Options = RetrievalTextOptions
+
+
+class RetrievalFusionModel(EmbeddingRetrievalModel):
+    name = "retrieval-fusion"
+    kind = "fusion"
+
+
+MODELS = (RetrievalCFModel, RetrievalTextEmbeddingModel, RetrievalFusionModel)
+
+
+@hookimpl
+def register_models(register):
+    for model in MODELS:
+        register(model)
