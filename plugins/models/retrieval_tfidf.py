@@ -1,4 +1,4 @@
-"""`retrieval-text`: copy the narrative of the nearest training user by history text.
+"""`retrieval-tfidf`: copy the narrative of the nearest training user by history text.
 
 Each user's history (item titles and category paths, optionally review text)
 becomes one TF-IDF document; a test user gets the narrative of the training user
@@ -12,7 +12,7 @@ from regen_bench import hookimpl
 from regen_bench.model import Model, ModelOptions
 
 
-class RetrievalTextOptions(ModelOptions):
+class RetrievalTfidfOptions(ModelOptions):
     use_reviews: bool = False
     ngram_max: int = 2
     max_features: int = 50_000
@@ -27,11 +27,11 @@ def history_document(example, use_reviews: bool) -> str:
     return " \n".join(p for p in parts if p)
 
 
-class RetrievalTextModel(Model):
-    name = "retrieval-text"
+class RetrievalTfidfModel(Model):
+    name = "retrieval-tfidf"
     description = "Narrative of the nearest training user by TF-IDF of history text"
     version = "1"
-    Options = RetrievalTextOptions
+    Options = RetrievalTfidfOptions
     batch_size = 256
 
     def fit(self, train, validation, *, tasks, seed):
@@ -62,4 +62,4 @@ class RetrievalTextModel(Model):
 
 @hookimpl
 def register_models(register):
-    register(RetrievalTextModel)
+    register(RetrievalTfidfModel)
