@@ -236,15 +236,19 @@ def metric_baseline(name, corpus, output, metric_args, seed):
     click.echo(f"baseline written: {written}")
 
 
-def _attach_data_group() -> None:
-    try:
-        from regen_bench.cli_data import data
-    except ImportError:  # pragma: no cover - only while the module is absent in a partial checkout
-        return
+def _attach_subcommands() -> None:
+    """The command groups that live in their own modules (all light: no plugin imports)."""
+    from regen_bench.cli_data import data
+    from regen_bench.cli_validate import compare, validate
+    from regen_bench.leaderboard.cli import leaderboard
+
+    leaderboard.add_command(validate)
     main.add_command(data)
+    main.add_command(leaderboard)
+    main.add_command(compare)
 
 
-_attach_data_group()
+_attach_subcommands()
 
 
 if __name__ == "__main__":  # pragma: no cover

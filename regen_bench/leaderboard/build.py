@@ -1,0 +1,73 @@
+"""Results files in, leaderboard files out: README.md, leaderboard.csv, leaderboard.json,
+index.html and plots/*.png. Same results files, byte-identical outputs: everything is
+sorted, nothing records when or where it was built, floats print one way."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from regen_bench.atomic import atomic_writer, atomic_write_text
+from regen_bench.leaderboard.collect import collect_runs
+from regen_bench.leaderboard.table import Leaderboard, build_leaderboard
+
+PLOTS_DIR = "plots"
+
+
+@dataclass
+class BuildReport:
+    board: Leaderboard
+    files: list[Path]
+    runs: int
+    removed: list[Path]
+
+
+def _relative_link(target: Path, start: Path) -> str:
+    return Path(os.path.relpath(target.resolve(), start.resolve())).as_posix()
+
+
+def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1000, plots: bool = True) -> BuildReport:
+    from regen_bench.leaderboard.render_csv import render_csv
+    from regen_bench.leaderboard.render_html import render_html
+    from regen_bench.leaderboard.render_json import render_json
+    from regen_bench.leaderboard.render_markdown import render_markdown
+
+    results_dir, out_dir = Path(results_dir), Path(out_dir)
+    if plots:
+        from regen_bench.leaderboard.plots import check_plotting_available
+
+        check_plotting_available()  # fail before any work, with the fix in the message
+    collection = collect_runs(results_dir)
+    board = build_leaderboard(collection, seed=seed, resamples=resamples)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    plot_paths: dict[str, str] = {}
+    removed: list[Path] = []
+    if plots:
+        from regen_bench.leaderboard.plots import plot_table
+
+        plots_dir = out_dir / PLOTS_DIR
+        for table in board.tables:
+            name = f"{table.slug}.png"
+            path = plots_dir / name
+            with atomic_writer(path, "wb") as handle:
+                handle.write(plot_table(table))
+            written.append(path)
+            plot_paths[table.id] = f"{PLOTS_DIR}/{name}"
+        # Plots of tables that no longer exist would be stale numbers: remove them.
+        for stale in sorted(plots_dir.glob("*.png")):
+            if stale not in written:
+                stale.unlink()
+                removed.append(stale)
+    run_links = {run.relpath: _relative_link(run.path, out_dir) for run in collection.runs}
+    outputs = {
+        "README.md": render_markdown(board, plot_paths, run_links, _relative_link(results_dir, out_dir) + "/"),
+        "leaderboard.csv": render_csv(board),
+        "leaderboard.json": render_json(board),
+        "index.html": render_html(board),
+    }
+    for name, text in outputs.items():
+        atomic_write_text(out_dir / name, text)
+        written.append(out_dir / name)
+    return BuildReport(board=board, files=written, runs=len(collection.runs), removed=removed)

@@ -1,0 +1,30 @@
+"""leaderboards/index.html: one static page, no external requests, works from file://.
+
+The page is `template.html` (in this package) with the leaderboard JSON embedded in a
+`<script type="application/json">` tag; its inline script draws the sortable tables,
+the filters and the SVG bar charts from that data, inserting every value as text
+(results files come from pull requests: nothing in them is ever treated as markup).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from regen_bench.leaderboard.render_json import leaderboard_data
+from regen_bench.leaderboard.table import Leaderboard
+
+PLACEHOLDER = "__LEADERBOARD_DATA__"
+
+
+def embedded_json(data: dict) -> str:
+    """JSON safe inside <script>: no '<' at all, so no '</script>' or '<!--' can appear."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def render_html(board: Leaderboard) -> str:
+    template = resources.files("regen_bench.leaderboard").joinpath("template.html").read_text(encoding="utf-8")
+    if template.count(PLACEHOLDER) != 1:
+        raise AssertionError(f"template.html must contain {PLACEHOLDER} exactly once")
+    return template.replace(PLACEHOLDER, embedded_json(leaderboard_data(board)))
