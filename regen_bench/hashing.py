@@ -26,3 +26,12 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def run_config_hash(model_config: dict, seed: int, split_hash: str, tasks: list[str]) -> str:
+    """The generation cache key of a run (and results.json's model.config_hash).
+
+    The tasks are part of it: a model fitted on several tasks (the soft-token models
+    train on every task run) writes different narratives than one fitted on fewer.
+    """
+    return hash_config({"model": model_config, "seed": seed, "split_hash": split_hash, "tasks": sorted(tasks)})

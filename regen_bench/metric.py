@@ -115,6 +115,9 @@ class Metric:
     Options: ClassVar[type[MetricOptions]] = MetricOptions
     # `--metric NAME:ARG` passes ARG as this option (e.g. evaluate:path/to/module).
     spec_option: ClassVar[str | None] = None
+    # Components reported for context only, with no better direction (distinct's mean
+    # `length`): results.json records them, and leaderboards mark no best row for them.
+    context_components: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **options):
         self.options = self.Options(**options)

@@ -42,7 +42,7 @@ class DatasetInfo(BaseModel):
 class ModelInfo(BaseModel):
     name: str
     config: dict[str, Any]
-    config_hash: str = Field(description="hash of config + seed + split hash: the generation cache key")
+    config_hash: str = Field(description="hash of config + seed + split hash + tasks: the generation cache key")
     info: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -70,6 +70,8 @@ class MetricRecord(BaseModel):
     higher_is_better: bool
     description: str = ""
     signature: str
+    context_components: list[str] = Field(
+        default_factory=list, description="components reported for context only: no better direction")
 
 
 class BootstrapInfo(BaseModel):

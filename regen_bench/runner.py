@@ -22,7 +22,7 @@ from regen_bench.dataset import DatasetProvider, LocalFileDataset
 from regen_bench.environment import environment_info, harness_git_sha
 from regen_bench.errors import RegenBenchError, UnknownNameError
 from regen_bench.generation_cache import GenerationCache
-from regen_bench.hashing import hash_config
+from regen_bench.hashing import run_config_hash
 from regen_bench.layout import DatasetLayout
 from regen_bench.model import Model
 from regen_bench.paths import cache_dir
@@ -113,6 +113,7 @@ def metric_record(metric, signatures: dict[str, str]) -> MetricRecord:
         options=metric.options.model_dump(mode="json"), version=str(metric.version), kind=metric.kind,
         higher_is_better=bool(metric.higher_is_better), description=description[0] if description else "",
         signature=signatures.get(metric.name) or metric.signature(),
+        context_components=list(getattr(metric, "context_components", ())),
     )
 
 
@@ -184,7 +185,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
 
     model = model_entry.cls(**config.model_args)
     model_config = model.config()
-    config_hash = hash_config({"model": model_config, "seed": config.seed, "split_hash": splits.split_hash})
+    config_hash = run_config_hash(model_config, config.seed, splits.split_hash, tasks)
     cache = GenerationCache(cache_dir() / "generations.sqlite")
     run_key = cache.run_key(config_hash, loaded.sha256)
 

@@ -227,15 +227,15 @@ def _check_structure(results: RunResults, report: ValidationReport) -> None:
         seen.setdefault(key, i)
         if s.task not in results.tasks:
             report.problem(f"scores[{i}].task", f"{s.task!r} is not one of the run's tasks {results.tasks}")
-    from regen_bench.hashing import hash_config
+    from regen_bench.hashing import run_config_hash
 
-    expected = hash_config({"model": results.model.config, "seed": results.seed,
-                            "split_hash": results.dataset.split_hash})
+    expected = run_config_hash(results.model.config, results.seed, results.dataset.split_hash, results.tasks)
     if expected != results.model.config_hash:
         report.problem("model.config_hash",
-                       f"{results.model.config_hash} does not match model.config, seed and split hash ({expected})")
+                       f"{results.model.config_hash} does not match model.config, seed, split hash and tasks "
+                       f"({expected})")
     else:
-        report.checked.append("model.config_hash matches model.config, seed and split hash")
+        report.checked.append("model.config_hash matches model.config, seed, split hash and tasks")
 
 
 def _check_samples(results: RunResults, results_path: Path, report: ValidationReport):

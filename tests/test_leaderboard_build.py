@@ -125,10 +125,11 @@ def test_columns_are_the_metric_components_the_runs_report_with_their_own_metada
     _, board, _ = built
     runs = all_results(leaderboard_runs)
     for t in board["tables"]:
-        expected = {(s.metric, s.component, s.higher_is_better) for r in runs.values() for s in r.scores if s.task == t["task"]}
+        expected = {(s.metric, s.component, None if (s.metric, s.component) in {('distinct', 'length')} else s.higher_is_better)
+                    for r in runs.values() for s in r.scores if s.task == t["task"]}
         assert {(c["metric"], c["component"], c["higher_is_better"]) for c in t["columns"]} == expected
         for c in t["columns"]:
-            assert c["arrow"] == ("↑" if c["higher_is_better"] else "↓")
+            assert c["arrow"] == {True: "↑", False: "↓", None: ""}[c["higher_is_better"]]
             if c["metric"] == "length-ratio":  # its plugin is not loaded at build time
                 assert c["description_source"] == "results" and "not installed" in c["description"]
             else:
@@ -155,6 +156,9 @@ def test_cells_copy_the_results_files_and_the_best_row_is_bold(built, leaderboar
             assert (cell["score"], cell["ci_low"], cell["ci_high"], cell["signature"]) == (
                 entry.score, entry.ci_low, entry.ci_high, entry.signature)
     for column in t["columns"]:
+        if column["higher_is_better"] is None:  # context only (distinct's length): no best row
+            assert column["best"] == []
+            continue
         scores = {r["id"]: r["cells"][column["key"]]["score"] for r in t["rows"] if column["key"] in r["cells"]}
         best = max(scores.values()) if column["higher_is_better"] else min(scores.values())
         assert column["best"] == [rid for rid, s in scores.items() if s == best]

@@ -37,8 +37,8 @@ left out of n. Details: `tokens` (its length) and `distinct1_within` / `distinct
 (distinct-n inside that one prediction: repetition within a narrative).
 
 `length` is the mean number of tokens per prediction (a plain mean). It is reported for
-context; neither direction is better, although the metric's `higher_is_better` (True)
-applies to distinct-1/2.
+context; neither direction is better (`context_components`), and the metric's
+`higher_is_better` (True) applies to distinct-1/2.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ class DistinctMetric(Metric):
     )
     version = "1"
     higher_is_better = True
+    context_components = ("length",)
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
         token_lists = []

@@ -82,7 +82,7 @@ def plot_table(table: Table) -> bytes:
                     color=[v[3] for v in values], edgecolor="#37474f", linewidth=0.5,
                     error_kw={"elinewidth": 1, "capsize": 3, "ecolor": "#263238"},
                 )
-                ax.set_title(f"{column.label} {column.arrow}", fontsize=9)
+                ax.set_title(column.heading, fontsize=9)
                 ax.grid(axis="x", color="#e0e0e0", linewidth=0.5)
                 ax.set_axisbelow(True)
             first = axes[0][0]

@@ -30,7 +30,7 @@ def render_table(table: Table, plot_path: str | None) -> list[str]:
     lines = [f"### {d.name} [{d.label}] · {table.task}", ""]
     lines.append(f"Data sha256 `{d.sha256[:12]}`, {d.split} split `{d.split_hash}`.")
     lines.append("")
-    headers = ["model"] + [f"{c.label} {c.arrow}" for c in table.columns]
+    headers = ["model"] + [c.heading for c in table.columns]
     headers += ["n", "backbone", "parameters", "train time", "generation time", "cost"]
     lines.append("| " + " | ".join(_escape(h) for h in headers) + " |")
     lines.append("|" + "|".join(["---"] + ["---:"] * len(table.columns) + ["---:", "---", "---:", "---:", "---:", "---:"]) + "|")
@@ -49,7 +49,7 @@ def render_table(table: Table, plot_path: str | None) -> list[str]:
     for c in table.columns:
         by_metric.setdefault(c.metric, []).append(c)
     for metric, columns in by_metric.items():
-        components = ", ".join(f"{c.label} {c.arrow}" for c in columns)
+        components = ", ".join(c.heading for c in columns)
         lines.append(f"- **{metric}** ({components}) — {columns[0].description}")
         for signature in sorted({s for c in columns for s in c.signatures}):
             lines.append(f"  - signature: `{signature}`")
@@ -92,7 +92,8 @@ def render_markdown(
         "[leaderboard.csv](leaderboard.csv) and [leaderboard.json](leaderboard.json).",
         "",
         "Each cell is the score and its 95% bootstrap confidence interval, `score [low, high]`. "
-        "**Bold**: the best row of the column (↑ higher is better, ↓ lower is better). "
+        "**Bold**: the best row of the column (↑ higher is better, ↓ lower is better; no arrow: reported for "
+        "context, with no better direction, so nothing is marked). "
         f"{WORSE_MARK}: significantly worse than the best row (paired bootstrap, {board.resamples} resamples, "
         "seed " + str(board.seed) + ", p < 0.05, on the examples both runs scored). "
         "Numbers on SYNTHETIC data are a check of the harness, not of REGEN.",

@@ -9,6 +9,9 @@
   direction and description come from the metric itself (the results file records the
   direction that made the number; the registry gives the one-line description when the
   plugin is installed): there is no hand-kept list of columns anywhere.
+- A component reported for context only (distinct's `length`) has no better direction:
+  no arrow, no best row, no significance test. The metric says so itself
+  (`Metric.context_components`, recorded in each results file's `metrics`).
 
 Every number shown is copied from a results file, or (significance) computed from the
 runs' own samples.jsonl.
@@ -62,17 +65,24 @@ class Column:
     metric: str
     component: str
     label: str
-    higher_is_better: bool
+    higher_is_better: bool | None  # None: context only, no better direction
     description: str
     description_source: str  # "registry" or "results"
     signatures: list[str] = field(default_factory=list)
     best: list[str] = field(default_factory=list)  # row ids
     decimals: int = 4
-    comparable: bool = True  # False: rows disagree on the direction, so no best and no marks
+    comparable: bool = True  # False: no direction, or rows disagree on it: no best and no marks
 
     @property
     def arrow(self) -> str:
+        if self.higher_is_better is None:
+            return ""
         return "↑" if self.higher_is_better else "↓"
+
+    @property
+    def heading(self) -> str:
+        """The label with its direction arrow, if it has one."""
+        return f"{self.label} {self.arrow}" if self.arrow else self.label
 
     def to_json(self) -> dict:
         return {
@@ -306,23 +316,29 @@ def _build_table(section, task, table_runs, labels, dup_groups, descriptions, re
         component_names[component] = component_names.get(component, 0) + 1
     notes: list[str] = []
     columns: list[Column] = []
+    context_components = {(m.name, c) for run in table_runs for m in run.results.metrics
+                          for c in m.context_components}
     for metric, component in sorted(entries_by_column):
         pairs = entries_by_column[(metric, component)]
         if metric not in descriptions:
             descriptions[metric] = _metric_description(metric)
         description, source = descriptions[metric]
         directions = {entry.higher_is_better for _, entry in pairs}
+        context = (metric, component) in context_components
         column = Column(
             key=f"{metric}/{component}", metric=metric, component=component,
             label=component if component_names[component] == 1 else f"{metric}:{component}",
-            higher_is_better=pairs[0][1].higher_is_better, description=description, description_source=source,
-            signatures=sorted({entry.signature for _, entry in pairs}),
+            higher_is_better=None if context else pairs[0][1].higher_is_better, description=description,
+            description_source=source, signatures=sorted({entry.signature for _, entry in pairs}),
             decimals=decimals_for([v for _, e in pairs for v in (e.score, e.ci_low, e.ci_high)]),
-            comparable=len(directions) == 1,
+            comparable=not context and len(directions) == 1,
         )
         for row, entry in pairs:
             row.cells[column.key] = Cell(entry=entry)
-        if not column.comparable:
+        if context:
+            notes.append(f"{column.label}: reported for context only (no better direction); no best row is marked "
+                         "and no row is tested.")
+        elif not column.comparable:
             notes.append(f"{column.label}: runs disagree on whether higher is better; no best row is marked.")
         elif len(column.signatures) > 1:
             notes.append(
