@@ -248,7 +248,29 @@ def _attach_subcommands() -> None:
     main.add_command(compare)
 
 
+@main.group()
+def analyze():
+    """Analyses that model plugins provide (e.g. `analyze soft-tokens RUN_DIR`)."""
+
+
+def _attach_plugin_commands() -> None:
+    """Plugins' `register_commands(cli)` hooks. One that fails is recorded (see `regen-bench
+    plugins`) and the rest of the CLI works."""
+    from regen_bench.plugins import _short_error
+    from regen_bench.registry import get_host
+
+    host = get_host()
+    for plugin_name, function in host.hook_implementations("register_commands"):
+        try:
+            function(cli=main)
+        except Exception as exc:  # a broken plugin must not break the CLI
+            info = host.infos.get(plugin_name)
+            if info is not None and info.error is None:
+                info.error = f"register_commands failed: {_short_error(exc)}"
+
+
 _attach_subcommands()
+_attach_plugin_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,3 +19,8 @@ def register_metrics(register):
 @hookspec
 def register_datasets(register):
     """Register DatasetProvider subclasses: call register(ProviderClass) once per dataset."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add click commands: `cli` is the `regen-bench` group (its `analyze` group takes analyses)."""

@@ -21,7 +21,7 @@ from regen_bench import hookspecs
 ENTRY_POINT_GROUP = "regen_bench"
 LOAD_ENV = "REGEN_BENCH_LOAD_PLUGINS"
 BLOCK_ENV = "REGEN_BENCH_BLOCK_PLUGINS"
-HOOK_NAMES = ("register_models", "register_metrics", "register_datasets")
+HOOK_NAMES = ("register_models", "register_metrics", "register_datasets", "register_commands")
 
 
 @dataclass
