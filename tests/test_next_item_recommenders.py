@@ -140,3 +140,13 @@ def test_cli_runs_wals_on_next_item(tmp_path):
     assert results["model"]["config"]["options"]["factors"] == 64
     scores = json.dumps(results["scores"])
     assert "recall@10" in scores and "mrr" in scores
+
+
+def test_a_recommender_run_with_no_task_runs_next_item_only(tmp_path):
+    args = ["run", "--model", "popularity", "--dataset-arg", "users=300", "--bootstrap", "50", "--quiet",
+            "--output", str(tmp_path)]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    results = json.loads(next(tmp_path.glob("*/results.json")).read_text())
+    assert results["tasks"] == ["next_item"]
+    assert {s["metric"] for s in results["scores"]} == {"recall@k", "ndcg@k", "mrr"}

@@ -59,10 +59,9 @@ def top_k(scores: np.ndarray, item_ids: list[str], exclude: list[set[str]], k: i
 
 
 class _Recommender(Model):
-    batch_size = 256
+    """Next-item models: `recommend` only (no `generate`, so a run picks `next_item` alone)."""
 
-    def generate(self, examples, task):
-        raise NotImplementedError(f"model {self.name!r} recommends items (task next_item); it writes no narratives")
+    batch_size = 256
 
     def _popularity_fit(self, train) -> None:
         counts = training_counts(train)
