@@ -1,11 +1,11 @@
 # Two commands for a fresh machine with Python 3.11 and pip:
 #   make run    install into .venv and run the main benchmark on the embedded dataset
-#   make test   install into .venv and run the test suite
+#   make test   install into .venv and run the test suite (the slow tests: make test-slow)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test schema clean
+.PHONY: install run test test-slow leaderboard schema clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -20,10 +20,19 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(VENV)/bin/regen-bench run --model retrieval-tfidf
+	$(VENV)/bin/regen-bench run --model fusion
 
+# The default suite (a few minutes on 2 cores); CI also runs the slow tests.
 test: install
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/python -m pytest -q -p no:cacheprovider
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not slow"
+
+# Trains real models: SmolLM2 for a few steps, and fusion vs cf-only vs text-only (the known answer).
+test-slow: install
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/python -m pytest -q -p no:cacheprovider -m slow
+
+# Re-run every built-in model that needs no API key on the embedded dataset, rebuild the tables.
+leaderboard: install
+	$(PY) leaderboards/reproduce.py
 
 schema: install
 	$(PY) -m regen_bench.results > docs/results.schema.json

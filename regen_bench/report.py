@@ -19,9 +19,10 @@ def format_scores(results: RunResults) -> str:
         f"{results.model.name} on {results.dataset.name}{label}, split {results.dataset.split}, "
         f"seed {results.seed}, 95% bootstrap CI ({results.bootstrap.resamples} resamples)"
     )
+    context = {(m.name, c) for m in results.metrics for c in m.context_components}
     rows = []
     for s in results.scores:
-        arrow = "↑" if s.higher_is_better else "↓"
-        rows.append([s.task, f"{s.component} {arrow}", f"{s.score:.2f}" if abs(s.score) >= 1.5 else f"{s.score:.4f}",
+        arrow = "" if (s.metric, s.component) in context else ("↑" if s.higher_is_better else "↓")
+        rows.append([s.task, f"{s.component} {arrow}".rstrip(), f"{s.score:.2f}" if abs(s.score) >= 1.5 else f"{s.score:.4f}",
                      f"[{s.ci_low:.4g}, {s.ci_high:.4g}]", str(s.n)])
     return title + "\n" + format_table(["task", "metric", "score", "95% CI", "n"], rows)

@@ -33,3 +33,18 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test data not found at {SHARED_DATA} (a fresh clone has no ../shared)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory):
+    """One regen-bench cache for the test modules that embed items (encoders, models): each
+    distinct item text is embedded once per test session, not once per test."""
+    path = tmp_path_factory.getbasetemp() / "regen-bench-encoder-tests-cache"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def use_shared_cache(isolated_cache, shared_cache, monkeypatch):
+    monkeypatch.setenv("REGEN_BENCH_CACHE_DIR", str(shared_cache))
+    return shared_cache

@@ -11,20 +11,8 @@ from regen_bench.records import Item, Purchase, Review
 from regen_bench_plugins.encoders import CFEncoder, HistoryFeatures, TextEncoder, history_features, pooled
 from regen_bench_plugins.encoders.cf import user_item_counts
 
-SHARED_CACHE = "regen-bench-encoder-tests-cache"  # one embedding cache for the encoder/model test modules
 
 
-@pytest.fixture(scope="module")
-def shared_cache(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / SHARED_CACHE
-    path.mkdir(exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def use_shared_cache(isolated_cache, shared_cache, monkeypatch):
-    monkeypatch.setenv("REGEN_BENCH_CACHE_DIR", str(shared_cache))
-    return shared_cache
 
 
 @pytest.fixture(scope="module")

@@ -14,24 +14,15 @@ from click.testing import CliRunner
 from regen_bench.cli import main
 from regen_bench.results import RunResults
 
+pytestmark = pytest.mark.usefixtures("use_shared_cache")  # conftest: embed items once
+
 USERS = 600
-SHARED_CACHE = "regen-bench-encoder-tests-cache"  # shared with the encoder tests: embed items once
 FAST = {
     "hidden": "32", "layers": "1", "heads": "2", "vocab_size": "256", "epochs": "2", "max_steps": "4",
     "max_train_users": "40", "max_validation_rows": "16", "max_new_tokens": "12", "batch_size": "8",
 }
 
 
-@pytest.fixture(scope="module")
-def shared_cache(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / SHARED_CACHE
-    path.mkdir(exist_ok=True)
-    return path
-
-
-@pytest.fixture(autouse=True)
-def use_shared_cache(isolated_cache, shared_cache, monkeypatch):
-    monkeypatch.setenv("REGEN_BENCH_CACHE_DIR", str(shared_cache))
 
 
 @pytest.fixture(scope="module")

@@ -16,19 +16,8 @@ from regen_bench_plugins.metrics.ranking import target_ranks
 from regen_bench_plugins.models.recommenders import FusionKnnModel, PopularityModel, WalsModel
 
 USERS = 1500
-SHARED_CACHE = "regen-bench-encoder-tests-cache"
 
 
-@pytest.fixture(scope="module")
-def shared_cache(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / SHARED_CACHE
-    path.mkdir(exist_ok=True)
-    return path
-
-
-@pytest.fixture
-def use_shared_cache(isolated_cache, shared_cache, monkeypatch):
-    monkeypatch.setenv("REGEN_BENCH_CACHE_DIR", str(shared_cache))
 
 
 @pytest.fixture(scope="module")

@@ -16,21 +16,12 @@ from regen_bench_plugins.models.retrieval import (
     MODELS, RetrievalCFModel, RetrievalFusionModel, RetrievalTextEmbeddingModel,
 )
 
+pytestmark = pytest.mark.usefixtures("use_shared_cache")  # conftest: embed items once
+
 USERS = 600
 TASK = "user_summary"
-SHARED_CACHE = "regen-bench-encoder-tests-cache"
 
 
-@pytest.fixture(scope="module")
-def shared_cache(tmp_path_factory):
-    path = tmp_path_factory.getbasetemp() / SHARED_CACHE
-    path.mkdir(exist_ok=True)
-    return path
-
-
-@pytest.fixture(autouse=True)
-def use_shared_cache(isolated_cache, shared_cache, monkeypatch):
-    monkeypatch.setenv("REGEN_BENCH_CACHE_DIR", str(shared_cache))
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ class SoftTokenOptions(EncoderOptions):
     lora: bool = Field(default=False, description="pretrained: train LoRA adapters too (else the LM is frozen)")
     lora_rank: int = Field(default=8, ge=1)
     # training
-    epochs: int = Field(default=12, ge=1, description="epoch cap")
+    epochs: int = Field(default=16, ge=1, description="epoch cap")
     patience: int = Field(default=2, ge=1, description="early stopping: epochs without validation improvement")
     lr: float | None = Field(default=None, gt=0, description="AdamW learning rate (default 3e-3 tiny, 1e-3 pretrained)")
     batch_size: int = Field(default=32, ge=1)

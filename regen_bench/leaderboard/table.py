@@ -127,12 +127,24 @@ class Row:
 
     @property
     def backbone(self) -> str:
+        """model.info's `backbone`: a string, or a dict whose `lm` names it (the soft-token
+        models record {lm, config: {...}, lora, ...}); its settings follow in brackets."""
         value = self.results.model.info.get("backbone")
+        if isinstance(value, dict) and value.get("lm"):
+            details = dict(value.get("config") or {})
+            if value.get("lora"):
+                details["lora rank"] = value.get("lora_rank")
+            inner = ", ".join(f"{k} {v}" for k, v in details.items())
+            return f"{value['lm']} ({inner})" if inner else str(value["lm"])
         return str(value) if value not in (None, "") else "-"
 
     @property
     def parameters(self):
-        return self.results.model.info.get("parameters")
+        """model.info's `parameters`: a count, or a dict of counts whose `total` is shown."""
+        value = self.results.model.info.get("parameters")
+        if isinstance(value, dict) and isinstance(value.get("total"), int):
+            return value["total"]
+        return value
 
     @property
     def cost(self) -> dict:
