@@ -118,6 +118,11 @@ class Metric:
     # Components reported for context only, with no better direction (distinct's mean
     # `length`): results.json records them, and leaderboards mark no best row for them.
     context_components: ClassVar[tuple[str, ...]] = ()
+    # How far a recomputed score may be from the recorded one (absolute) and still count
+    # as the same when `leaderboard validate` re-runs the metric. 0: REL_TOL only. Metrics
+    # that run a model in float32 set more: its outputs move in the last bits with how the
+    # texts were batched.
+    recompute_tolerance: ClassVar[float] = 0.0
 
     def __init__(self, **options):
         self.options = self.Options(**options)

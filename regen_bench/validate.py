@@ -120,10 +120,13 @@ class RebuildSpec:
         return self.options is not None
 
 
-def same_number(recorded: float, recomputed: float) -> bool:
+def same_number(recorded: float, recomputed: float, tolerance: float = 0.0) -> bool:
+    """Equal within REL_TOL, or within the metric's own absolute `tolerance` (see
+    `Metric.recompute_tolerance`: float32 model embeddings differ in the last bits with
+    how texts were batched)."""
     if math.isnan(recorded) or math.isnan(recomputed):
         return math.isnan(recorded) and math.isnan(recomputed)
-    return math.isclose(recorded, recomputed, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+    return math.isclose(recorded, recomputed, rel_tol=REL_TOL, abs_tol=max(ABS_TOL, tolerance))
 
 
 def _loc(loc) -> str:
@@ -381,11 +384,12 @@ def _mean_fallback(entry: ScoreEntry, rows: list[SampleRow], results: RunResults
     return False, "score and CI agree with its per-example scores in samples.jsonl (the metric itself was not re-run)"
 
 
-def _compare_entry(i: int, recorded: ScoreEntry, recomputed: ScoreEntry, report: ValidationReport) -> bool:
+def _compare_entry(i: int, recorded: ScoreEntry, recomputed: ScoreEntry, report: ValidationReport,
+                   tolerance: float = 0.0) -> bool:
     ok = True
     for label in ("score", "ci_low", "ci_high"):
         a, b = getattr(recorded, label), getattr(recomputed, label)
-        if not same_number(a, b):
+        if not same_number(a, b, tolerance):
             report.problem(f"scores[{i}].{label}", f"{_describe(recorded)}: recorded {a!r}, "
                            f"recomputed from samples.jsonl {b!r}")
             ok = False
@@ -403,13 +407,15 @@ def _compare_entry(i: int, recorded: ScoreEntry, recomputed: ScoreEntry, report:
 
 
 def _check_per_example(recorded_rows, lines, recomputed_rows, components: set[str], name: str,
-                       report: ValidationReport) -> None:
+                       report: ValidationReport, tolerances: dict[str, float] | None = None) -> None:
     wrong = []
+    tolerances = tolerances or {}
     for row, line, fresh in zip(recorded_rows, lines, recomputed_rows):
         for component in sorted(components & set(fresh.scores)):
             a, b = row.scores.get(component, "missing"), fresh.scores[component]
             same = (a is None and b is None) or (
-                isinstance(a, (int, float)) and b is not None and same_number(float(a), b))
+                isinstance(a, (int, float)) and b is not None
+                and same_number(float(a), b, tolerances.get(component, 0.0)))
             if not same:
                 wrong.append(Finding(f"{name}:{line}", f"scores.{component} recorded {a!r}, recomputed {b!r} "
                                      f"({row.task}, example {row.example_id})"))
@@ -444,11 +450,14 @@ def recompute_scores(
     blocked: dict[str, str] = {}  # metric name -> why its scores were not recomputed
     defaults_used: set[str] = set()
     components_checked: set[str] = set()
+    tolerance_of_metric: dict[str, float] = {}
+    tolerance_of_component: dict[str, float] = {}
     for record in records:
         metric, why = build_metric(record)
         if metric is None:
             blocked.setdefault(record.name, why)
             continue
+        tolerance_of_metric[record.name] = float(getattr(metric, "recompute_tolerance", 0.0) or 0.0)
         try:
             entries = score_rows(fresh, [metric], seed=seed, resamples=resamples, examples_by_id=examples_by_id)
         except Exception as exc:
@@ -458,6 +467,7 @@ def recompute_scores(
             defaults_used.add(record.name)
         for entry in entries:
             recomputed[(entry.task, entry.metric, entry.component, entry.signature)] = entry
+            tolerance_of_component[entry.component] = tolerance_of_metric[record.name]
 
     matched: set[tuple] = set()
     matching = 0
@@ -489,7 +499,7 @@ def recompute_scores(
                 report.unverified(where, f"{_describe(entry)}: CI at confidence {results.bootstrap.confidence} "
                                   f"not recomputed (the harness computes {SCORE_CONFIDENCE})")
             report.scores_recomputed += 1
-            matching += _compare_entry(i, entry, recomputed[key], report)
+            matching += _compare_entry(i, entry, recomputed[key], report, tolerance_of_metric.get(entry.metric, 0.0))
             components_checked.add(entry.component)
             continue
         same_component = [e for k, e in recomputed.items() if k[:3] == key[:3]]
@@ -521,11 +531,13 @@ def recompute_scores(
         }:
             report.problem("scores", f"missing {_describe(entry)} ({entry.signature}), which samples.jsonl gives: "
                            "a score was removed from the file")
-    _check_per_example(rows, lines, fresh, components_checked, samples_name, report)
+    _check_per_example(rows, lines, fresh, components_checked, samples_name, report, tolerance_of_component)
     if report.scores_recomputed:
         report.checked.append(
             f"{report.scores_recomputed}/{report.scores_total} scores and 95% CIs recomputed from {samples_name} "
             f"(bootstrap seed {seed}, {resamples} resamples), {matching} matching within {REL_TOL:g} relative"
+            + "".join(f"; {name} within {tol:g} absolute (its recompute_tolerance)"
+                      for name, tol in sorted(tolerance_of_metric.items()) if tol > 0)
         )
     if components_checked:
         report.checked.append(f"per-example scores in {samples_name} recomputed: {', '.join(sorted(components_checked))}")

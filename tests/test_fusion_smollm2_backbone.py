@@ -195,7 +195,8 @@ def test_frozen_lm_weights_do_not_change_while_the_adapter_trains(lab, frozen):
     assert state["lm"] == {} and set(state["adapter"]) == set(model.adapter.state_dict())
     # The adapter moved away from its seeded initialisation (fit seeds torch, then builds it).
     torch.manual_seed(0)
-    initial = SoftTokenAdapter(model.features.part_dims(), model.backbone.hidden).state_dict()
+    initial = SoftTokenAdapter(model.features.part_dims(), model.backbone.hidden,
+                               kind=model.options.adapter).state_dict()
     assert set(initial) == set(state["adapter"])
     assert any(not torch.equal(initial[k], state["adapter"][k]) for k in initial)
 

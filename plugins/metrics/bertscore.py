@@ -162,6 +162,7 @@ class BertScoreMetric(Metric):
     description = "BERTScore F1 via bert-score on a local model (default all-MiniLM-L6-v2, layer 5)."
     version = "1"
     higher_is_better = True
+    recompute_tolerance = 1e-6  # float32 model: last-bit differences with batching
     Options = BertScoreOptions
     spec_option = "model"
 

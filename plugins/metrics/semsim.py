@@ -105,6 +105,7 @@ class SemsimMetric(Metric):
     description = "Semantic similarity: cosine of sentence embeddings (default all-MiniLM-L6-v2, offline)."
     version = "1"
     higher_is_better = True
+    recompute_tolerance = 1e-6  # float32 MiniLM: last-bit differences with batching
     Options = SemsimOptions
     spec_option = "model"  # --metric semsim:openai:text-embedding-3-small
 
