@@ -59,6 +59,11 @@ class Component:
         return float(self.aggregate(self.stats.sum(axis=0), n))
 
 
+# Counts that depend on what the cache held when the run scored (a second run of the same
+# command embeds nothing), so `leaderboard validate` does not compare them.
+CACHE_STATE_COUNTS = frozenset({"embedded", "cache_hits"})
+
+
 @dataclass
 class MetricOutput:
     components: list[Component]
@@ -67,6 +72,7 @@ class MetricOutput:
     # Signatures can depend on what was seen (sacrebleu's nrefs); None = metric.signature().
     signature: str | None = None
     # What happened while scoring, e.g. {"rated": 98, "unrated": 2, "cache_hits": 50}.
+    # Keys in CACHE_STATE_COUNTS say how much work the cache saved, not what was scored.
     counts: dict[str, int] = field(default_factory=dict)
     # API usage, e.g. {"input_tokens": ..., "output_tokens": ..., "cost_usd": ...}.
     usage: dict[str, Any] = field(default_factory=dict)

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from regen_bench.errors import RegenBenchError
+from regen_bench.metric import CACHE_STATE_COUNTS
 from regen_bench.results import SCHEMA_VERSION, RunResults, SampleRow, ScoreEntry
 
 REL_TOL = 1e-9
@@ -384,6 +385,11 @@ def _mean_fallback(entry: ScoreEntry, rows: list[SampleRow], results: RunResults
     return False, "score and CI agree with its per-example scores in samples.jsonl (the metric itself was not re-run)"
 
 
+def _result_counts(counts: dict | None) -> dict:
+    """The counts that describe the result, without how much the cache held (CACHE_STATE_COUNTS)."""
+    return {k: v for k, v in (counts or {}).items() if k not in CACHE_STATE_COUNTS}
+
+
 def _compare_entry(i: int, recorded: ScoreEntry, recomputed: ScoreEntry, report: ValidationReport,
                    tolerance: float = 0.0) -> bool:
     ok = True
@@ -400,7 +406,7 @@ def _compare_entry(i: int, recorded: ScoreEntry, recomputed: ScoreEntry, report:
         report.problem(f"scores[{i}].higher_is_better",
                        f"{_describe(recorded)}: recorded {recorded.higher_is_better}, the metric says {recomputed.higher_is_better}")
         ok = False
-    if recorded.counts != recomputed.counts:
+    if _result_counts(recorded.counts) != _result_counts(recomputed.counts):
         report.problem(f"scores[{i}].counts", f"{_describe(recorded)}: recorded {recorded.counts}, recomputed {recomputed.counts}")
         ok = False
     return ok

@@ -93,6 +93,33 @@ def test_edited_score_is_rejected(copy):
     assert f"scores[{i}].score: user_summary bleu/bleu: recorded" in result.output
 
 
+def test_a_run_scored_from_a_warm_cache_validates(tmp_path_factory):
+    # leaderboards/reproduce.py shares one embedding cache across models, so later runs
+    # record cache hits where validation (with its own cache) embeds: the same scores
+    out, cache = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("cache")
+    args = ["run", "--model", "popular", *RUN_ARGS, "--task", "user_summary", "--metric", "semsim"]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("REGEN_BENCH_CACHE_DIR", str(cache))
+        for name in ("cold", "warm"):
+            result = CliRunner().invoke(main, [*args, "--output", str(out / name)])
+            assert result.exit_code == 0, result.output
+    (warm,) = (out / "warm").iterdir()
+    (entry,) = [s for s in load(warm)["scores"] if s["metric"] == "semsim"]
+    assert entry["counts"]["embedded"] == 0 and entry["counts"]["cache_hits"] > 0
+    report = validate_results(warm / "results.json")
+    assert report.fully_verified, report.format()
+
+
+def test_edited_result_count_is_rejected(copy):
+    data = load(copy)
+    i = index_of(data, "next_item", "recall@10")
+    data["scores"][i]["counts"]["target_found"] += 1
+    save(copy, data)
+    result = check(copy / "results.json")
+    assert result.exit_code == 1
+    assert f"scores[{i}].counts: next_item recall@k/recall@10: recorded" in result.output
+
+
 def test_edited_ci_is_rejected(copy):
     data = load(copy)
     i = index_of(data, "purchase_reason", "rougeL")
