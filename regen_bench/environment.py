@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -45,11 +46,28 @@ def package_versions(names=KEY_PACKAGES) -> dict[str, str]:
     return versions
 
 
+def cpu_model() -> str | None:
+    """The CPU's model name (Linux /proc/cpuinfo, else platform.processor()).
+
+    Trained models' numbers repeat bit for bit on the same CPU model and thread count;
+    another CPU can pick other float kernels (AVX2 vs AVX-512), so it is recorded."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
 def environment_info() -> dict:
     return {
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "machine": platform.machine(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
         "packages": package_versions(),
     }

@@ -1,6 +1,7 @@
 """`regen-bench run` and `regen-bench score` end to end on the embedded synthetic dataset."""
 
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -34,6 +35,7 @@ def test_run_writes_results_and_samples_with_traceable_fields(tmp_path):
     assert set(results.tasks) >= {"user_summary", "purchase_reason", "endorsement"}
     assert results.model.name == "retrieval-tfidf" and results.model.config_hash
     assert results.harness.version and results.environment["python"].startswith("3.")
+    assert results.environment["cpu_count"] == os.cpu_count() and "cpu" in results.environment
     assert set(results.timings) >= {"load", "split", "fit", "generate", "score", "write"}
     metrics = {(s.task, s.metric, s.component) for s in results.scores}
     for task in results.tasks:
