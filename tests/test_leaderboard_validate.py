@@ -15,10 +15,11 @@ from regen_bench.validate import validate_results
 RUN_ARGS = ["--dataset-arg", "users=400", "--bootstrap", "200", "--quiet"]
 
 
-def real_run(tmp_path_factory, *extra) -> Path:
+def real_run(tmp_path_factory, *extra, cache: Path | None = None) -> Path:
+    """A real `popular` run in a new output folder; a new cache folder unless `cache` is given."""
     out = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("REGEN_BENCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        env.setenv("REGEN_BENCH_CACHE_DIR", str(cache or tmp_path_factory.mktemp("cache")))
         result = CliRunner().invoke(main, ["run", "--model", "popular", *RUN_ARGS, "--output", str(out), *extra])
     assert result.exit_code == 0, result.output
     (run_dir,) = out.iterdir()
@@ -96,14 +97,10 @@ def test_edited_score_is_rejected(copy):
 def test_a_run_scored_from_a_warm_cache_validates(tmp_path_factory):
     # leaderboards/reproduce.py shares one embedding cache across models, so later runs
     # record cache hits where validation (with its own cache) embeds: the same scores
-    out, cache = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("cache")
-    args = ["run", "--model", "popular", *RUN_ARGS, "--task", "user_summary", "--metric", "semsim"]
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("REGEN_BENCH_CACHE_DIR", str(cache))
-        for name in ("cold", "warm"):
-            result = CliRunner().invoke(main, [*args, "--output", str(out / name)])
-            assert result.exit_code == 0, result.output
-    (warm,) = (out / "warm").iterdir()
+    cache = tmp_path_factory.mktemp("cache")
+    args = ["--task", "user_summary", "--metric", "semsim"]
+    real_run(tmp_path_factory, *args, cache=cache)
+    warm = real_run(tmp_path_factory, *args, cache=cache)
     (entry,) = [s for s in load(warm)["scores"] if s["metric"] == "semsim"]
     assert entry["counts"]["embedded"] == 0 and entry["counts"]["cache_hits"] > 0
     report = validate_results(warm / "results.json")
