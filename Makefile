@@ -35,7 +35,7 @@ leaderboard: install
 	$(PY) leaderboards/reproduce.py
 
 schema: install
-	$(PY) -m regen_bench.results > docs/results.schema.json
+	$(PY) -m regen_bench.results.schema > docs/results.schema.json
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -8,7 +8,7 @@ and a candidate that keeps some of its sentences, rewrites others and gets some 
 wrong, as a model would). Nothing is read from disk or the network.
 
 Harness: `BleuMetric().score` + `RougeMetric().score` (rouge-score-rs backend), then the
-core bootstrap (1000 resamples per component), all through `regen_bench.scoring.score_rows`
+core bootstrap (1000 resamples per component), all through `regen_bench.run.scoring.score_rows`
 as `regen-bench run` does. Naive: a Python loop of rouge-score's `RougeScorer(...).score`
 and `sacrebleu.sentence_bleu` per pair, plus one `sacrebleu.corpus_bleu` -- and no
 confidence intervals at all. The ratio is naive time / harness time.
@@ -134,7 +134,7 @@ def make_pairs(n: int, seed: int = SEED) -> tuple[list[str], list[str]]:
 
 
 def _rows(candidates, references):
-    from regen_bench.results import SampleRow
+    from regen_bench.results.schema import SampleRow
 
     return [
         SampleRow(task="purchase_reason", example_id=f"e{i:06d}", user_id=f"u{i}", prediction=c, reference=r)
@@ -143,7 +143,7 @@ def _rows(candidates, references):
 
 
 def time_harness(candidates, references, resamples=RESAMPLES) -> dict:
-    from regen_bench.scoring import score_rows
+    from regen_bench.run.scoring import score_rows
     from regen_bench_plugins.metrics.bleu import BleuMetric
     from regen_bench_plugins.metrics.rouge import RougeMetric
 
@@ -190,7 +190,7 @@ def time_naive(candidates, references) -> dict:
 
 def time_semsim(candidates, references, other_candidates) -> dict:
     """Cold (fresh instance, empty cache) and cached-reference narratives/s of the semsim plugin."""
-    from regen_bench.registry import get_registry
+    from regen_bench.plugin.registry import get_registry
 
     os.environ["REGEN_BENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="regen-bench-semsim-")
     none = [None] * len(candidates)

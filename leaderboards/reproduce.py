@@ -43,8 +43,8 @@ RANKING_METRICS = ("recall@k", "ndcg@k", "mrr")
 
 def builtin_offline_models() -> list[tuple[str, bool, bool]]:
     """(name, generates narratives, recommends items) of each built-in model needing no API key."""
-    from regen_bench.model import Model
-    from regen_bench.registry import get_registry
+    from regen_bench.contracts.model import Model
+    from regen_bench.plugin.registry import get_registry
 
     registry = get_registry()
     out = []

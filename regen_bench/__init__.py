@@ -10,6 +10,6 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from regen_bench.hookspecs import hookimpl  # noqa: E402
+from regen_bench.plugin.hookspecs import hookimpl  # noqa: E402
 
 __all__ = ["__version__", "hookimpl"]

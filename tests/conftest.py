@@ -17,7 +17,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory, monkeypatch):
     """Each test gets its own regen-bench cache and a fresh plugin registry."""
-    from regen_bench import registry
+    from regen_bench.plugin import registry
 
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("REGEN_BENCH_CACHE_DIR", str(cache))

@@ -1,4 +1,4 @@
-"""regen_bench.api against a real HTTP server on 127.0.0.1 (through the OpenAI adapter).
+"""regen_bench_plugins.api_client against a real HTTP server on 127.0.0.1 (through the OpenAI adapter).
 
 Faults are injected by the server (tests/api_servers.py), so these exercise the real
 SDK, the real HTTP stack, and our pool / limiter / retries / cache / usage on top.
@@ -15,11 +15,11 @@ import time
 import pytest
 from api_servers import FakeOpenAIServer, openai_server  # noqa: F401  (fixture)
 
-from regen_bench.api import (
+from regen_bench_plugins.api_client import (
     ApiCallError, CallCache, CallRequest, CallRunner, Completion, MissingApiKeyError, PriceTable, RateLimiter,
     RetryPolicy, parse_retry_after, redact, run_calls,
 )
-from regen_bench.api.call_cache import default_cache_path
+from regen_bench_plugins.api_client.call_cache import default_cache_path
 from regen_bench_plugins.providers import OpenAIChat
 
 KEY = "sk-test-key-0123456789abcdef"
@@ -249,10 +249,12 @@ def test_redact(monkeypatch):
     assert redact(f"keys {KEY} and gm-abcdef") == "keys [redacted] and [redacted]"
 
 
-def test_core_imports_no_sdk_and_no_plugin():
+def test_api_client_imports_no_sdk_and_no_plugin():
+    # The toolkit is a helper package beside the plugins: importing it loads no plugin module.
     code = (
-        "import sys, regen_bench.api\n"
-        "assert not [m for m in sys.modules if m.startswith('regen_bench_plugins')]\n"
+        "import sys, regen_bench_plugins.api_client\n"
+        "assert not [m for m in sys.modules if m.startswith('regen_bench_plugins.')\n"
+        "            and not m.startswith('regen_bench_plugins.api_client')]\n"
         "import regen_bench_plugins.providers, regen_bench_plugins.metrics.llm_rater\n"
         "bad = [m for m in sys.modules if m == 'openai' or m.startswith(('openai.', 'google.genai'))]\n"
         "assert not bad, bad\n"

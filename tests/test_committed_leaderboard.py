@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from regen_bench.compare import compare_runs
-from regen_bench.results import load_results
+from regen_bench.results.compare import compare_runs
+from regen_bench.results.schema import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "leaderboards" / "results" / "synthetic"
@@ -92,7 +92,7 @@ def test_built_tables_are_what_build_makes_of_the_committed_results(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(run_dirs()))
 def test_committed_results_pass_validation(model):
-    from regen_bench.validate import validate_results
+    from regen_bench.results.validate import validate_results
 
     report = validate_results(run_of(model) / "results.json")
     assert report.fully_verified, report.format()

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from regen_bench.cli_data import data
-from regen_bench.discovery import discover, format_info
-from regen_bench.errors import BadRecordError
-from regen_bench.layout import DatasetLayout
+from regen_bench.cli.app import main
+from regen_bench.data.discovery import discover, format_info
+from regen_bench.contracts.errors import BadRecordError
+from regen_bench.contracts.layout import DatasetLayout
 
 
 def purchase(asin: str, price=5.0, category="Office Products - Pens", summary="Nice", text="works well") -> dict:
@@ -172,7 +172,7 @@ def test_discovery_streams_without_holding_the_records(tmp_path):
 
 
 def invoke(*args):
-    return CliRunner().invoke(data, list(args))
+    return CliRunner().invoke(main, ["data", *args])
 
 
 def test_data_info_prints_the_report(regen_file):
@@ -221,11 +221,11 @@ def test_data_info_rejects_a_malformed_task_map(regen_file):
 
 
 def test_data_generate_writes_a_readable_regen_file(tmp_path):
-    from regen_bench import synthetic
+    from regen_bench_plugins.datasets.synthetic import generator as synthetic
 
     if not hasattr(synthetic, "write_dataset"):
-        pytest.skip("regen_bench.synthetic.write_dataset is not written yet")
-    from regen_bench.reader import iter_records
+        pytest.skip("regen_bench_plugins.datasets.synthetic.generator.write_dataset is not written yet")
+    from regen_bench.data.reader import iter_records
 
     out = tmp_path / "synthetic.jsonl"
     result = invoke("generate", "--users", "30", "--seed", "3", "--output", str(out))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from regen_bench.cli import main
+from regen_bench.cli.app import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -182,7 +182,7 @@ def test_enough_documented_commands_run():
 
 
 def builtin_names() -> dict[str, list[str]]:
-    from regen_bench.registry import get_registry
+    from regen_bench.plugin.registry import get_registry
 
     registry = get_registry()
     names = {}
@@ -204,7 +204,7 @@ def test_user_guide_names_every_builtin_model_metric_and_dataset():
 
 def test_user_guide_documents_every_option_of_every_builtin():
     """Each option of a built-in model or metric appears (as `option`) in the user guide."""
-    from regen_bench.registry import get_registry
+    from regen_bench.plugin.registry import get_registry
 
     guide = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
     registry = get_registry()

@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from regen_bench.examples import Example
-from regen_bench.records import Item, Purchase, Review
+from regen_bench.contracts.examples import Example
+from regen_bench.contracts.records import Item, Purchase, Review
 from regen_bench_plugins.encoders import CFEncoder, HistoryFeatures, TextEncoder, history_features, pooled
 from regen_bench_plugins.encoders.cf import user_item_counts
 
@@ -17,8 +17,8 @@ from regen_bench_plugins.encoders.cf import user_item_counts
 
 @pytest.fixture(scope="module")
 def splits():
-    from regen_bench.loading import load_dataset_examples
-    from regen_bench.splits import split_users_by_hash
+    from regen_bench.data.loading import load_dataset_examples
+    from regen_bench.data.splits import split_users_by_hash
     from regen_bench_plugins.datasets.synthetic import SyntheticDataset
 
     return split_users_by_hash(load_dataset_examples(SyntheticDataset(users=300, seed=0)).examples)

@@ -5,13 +5,13 @@ import textwrap
 
 from click.testing import CliRunner
 
-from regen_bench import registry
-from regen_bench.cli import main
+from regen_bench.plugin import registry
+from regen_bench.cli.app import main
 
 FLAKY_MODEL = textwrap.dedent('''
     import os
     from regen_bench import hookimpl
-    from regen_bench.model import Model
+    from regen_bench.contracts.model import Model
 
     class Flaky(Model):
         """Fails (None) on every third example while $FLAKY is set; logs what it was asked."""

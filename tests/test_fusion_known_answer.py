@@ -20,8 +20,8 @@ Slow (several minutes on 2 cores), and run in CI.
 import pytest
 from click.testing import CliRunner
 
-from regen_bench.cli import main
-from regen_bench.compare import compare_runs
+from regen_bench.cli.app import main
+from regen_bench.results.compare import compare_runs
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from regen_bench.cli import main
-from regen_bench.results import RunResults
+from regen_bench.cli.app import main
+from regen_bench.results.schema import RunResults
 
 pytestmark = pytest.mark.usefixtures("use_shared_cache")  # conftest: embed items once
 
@@ -27,8 +27,8 @@ FAST = {
 
 @pytest.fixture(scope="module")
 def splits():
-    from regen_bench.loading import load_dataset_examples
-    from regen_bench.splits import split_users_by_hash
+    from regen_bench.data.loading import load_dataset_examples
+    from regen_bench.data.splits import split_users_by_hash
     from regen_bench_plugins.datasets.synthetic import SyntheticDataset
 
     return split_users_by_hash(load_dataset_examples(SyntheticDataset(users=USERS, seed=0)).examples)
@@ -52,7 +52,7 @@ def fitted(model_cls, splits, **options):
 
 
 def test_the_three_models_share_a_class_and_differ_in_parts():
-    from regen_bench.registry import get_registry
+    from regen_bench.plugin.registry import get_registry
     from regen_bench_plugins.models.fusion import SoftTokenModel
 
     registry = get_registry()
@@ -103,7 +103,7 @@ def test_same_seed_same_generations_without_the_caches(splits):
 
 def test_features_whitening_pooled_token_and_target(splits):
     from regen_bench_plugins.models.fusion import SoftTokenModel
-    from regen_bench_plugins.models.soft_tokens.adapter import HISTORY, POOLED, TARGET
+    from regen_bench_plugins.models.fusion.soft_tokens.adapter import HISTORY, POOLED, TARGET
 
     model = fitted(SoftTokenModel, splits)
     example = next(e for e in splits.test if e.target is not None and len(e.history) >= 3)
@@ -120,7 +120,7 @@ def test_features_whitening_pooled_token_and_target(splits):
 
 
 def test_whitening_keeps_unseen_items_zero_and_gives_unit_variance():
-    from regen_bench_plugins.models.soft_tokens.sequences import Whitening
+    from regen_bench_plugins.models.fusion.soft_tokens.sequences import Whitening
 
     rng = np.random.default_rng(0)
     data = rng.normal(size=(500, 12)) * np.linspace(5, 0.1, 12)
@@ -132,8 +132,8 @@ def test_whitening_keeps_unseen_items_zero_and_gives_unit_variance():
 
 
 def test_dropping_history_items_keeps_pooled_and_target_tokens():
-    from regen_bench_plugins.models.soft_tokens.adapter import HISTORY, POOLED, TARGET
-    from regen_bench_plugins.models.soft_tokens.sequences import Row, drop_history_items, normalise_rows
+    from regen_bench_plugins.models.fusion.soft_tokens.adapter import HISTORY, POOLED, TARGET
+    from regen_bench_plugins.models.fusion.soft_tokens.sequences import Row, drop_history_items, normalise_rows
 
     rng = np.random.default_rng(1)
     features = normalise_rows(rng.normal(size=(8, 5)).astype(np.float32))
@@ -152,7 +152,7 @@ def test_dropping_history_items_keeps_pooled_and_target_tokens():
 def test_projection_parts_add_up_to_the_soft_token():
     import torch
 
-    from regen_bench_plugins.models.soft_tokens.adapter import SoftTokenAdapter
+    from regen_bench_plugins.models.fusion.soft_tokens.adapter import SoftTokenAdapter
 
     torch.manual_seed(0)
     adapter = SoftTokenAdapter({"cf": 4, "text": 6}, hidden=8, kind="projection")

@@ -56,9 +56,9 @@ class Lab:
         self.fitted: list = []  # the SoftTokenModel instance(s) fitted by the current run
 
     def run(self, name: str, *, limit: int, **extra):
-        from regen_bench import registry
-        from regen_bench.results import RunResults
-        from regen_bench.runner import RunConfig, run_benchmark
+        from regen_bench.plugin import registry
+        from regen_bench.results.schema import RunResults
+        from regen_bench.run.runner import RunConfig, run_benchmark
 
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("REGEN_BENCH_CACHE_DIR", str(self.cache))
@@ -180,7 +180,7 @@ def test_frozen_run_records_backbone_parameters_and_training(frozen):
 def test_frozen_lm_weights_do_not_change_while_the_adapter_trains(lab, frozen):
     import torch
 
-    from regen_bench_plugins.models.soft_tokens.adapter import SoftTokenAdapter
+    from regen_bench_plugins.models.fusion.soft_tokens.adapter import SoftTokenAdapter
 
     model = frozen["model"]
     lm = model.backbone.model
@@ -205,8 +205,8 @@ def test_left_padded_batches_decode_like_single_rows(frozen):
     """Soft tokens + instruction as inputs_embeds, left-padded: batching must not change the text."""
     import torch
 
-    from regen_bench_plugins.models.soft_tokens.generation import decode_rows
-    from regen_bench_plugins.models.soft_tokens.sequences import Row
+    from regen_bench_plugins.models.fusion.soft_tokens.generation import decode_rows
+    from regen_bench_plugins.models.fusion.soft_tokens.sequences import Row
 
     model = frozen["model"]
     backbone, adapter, codec = model.backbone, model.adapter, model.backbone.codec

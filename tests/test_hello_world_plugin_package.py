@@ -32,7 +32,7 @@ def installed_hello_package(tmp_path):
 
 def cli(*args, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "regen_bench.cli", *args], capture_output=True, text=True, env=env, timeout=600
+        [sys.executable, "-m", "regen_bench.cli.app", *args], capture_output=True, text=True, env=env, timeout=600
     )
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from regen_bench import kaggle_source
-from regen_bench.cli_data import data
-from regen_bench.errors import RegenBenchError, UnknownNameError
-from regen_bench.kaggle_source import HANDLE, find_files, register_download_folder, registered_path
-from regen_bench.paths import cache_dir
+from regen_bench_plugins.datasets.regen_kaggle import source as kaggle_source
+from regen_bench.cli.app import main
+from regen_bench.contracts.errors import RegenBenchError, UnknownNameError
+from regen_bench_plugins.datasets.regen_kaggle.source import HANDLE, find_files, register_download_folder, registered_path
+from regen_bench.util.paths import cache_dir
 
 LINE = json.dumps({"reviewer_id": "U1", "purchase_history": [{"item": {"asin": "A1"}}],
                    "user": {"long_summary": "likes pens"}}) + "\n"
@@ -141,7 +141,7 @@ def test_a_failed_download_is_one_readable_error(monkeypatch):
 
 
 def test_data_download_command(fake_kagglehub):
-    result = CliRunner().invoke(data, ["download", "regen-office"])
+    result = CliRunner().invoke(main, ["data", "download", "regen-office"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("regen-office: ") and "office.jsonl" in result.stdout
 
@@ -149,15 +149,15 @@ def test_data_download_command(fake_kagglehub):
 def test_data_download_command_failure_exits_2(monkeypatch):
     kagglehub = pytest.importorskip("kagglehub")
     monkeypatch.setattr(kagglehub, "dataset_download", lambda handle, **kw: (_ for _ in ()).throw(OSError("offline")))
-    result = CliRunner().invoke(data, ["download", "regen-office"])
+    result = CliRunner().invoke(main, ["data", "download", "regen-office"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: could not download") and "Traceback" not in result.output
 
 
 def test_the_plugin_registers_both_datasets_with_the_default_layout(tmp_path):
-    from regen_bench.layout import DatasetLayout
-    from regen_bench.loading import load_dataset_examples
-    from regen_bench.registry import get_registry
+    from regen_bench.contracts.layout import DatasetLayout
+    from regen_bench.data.loading import load_dataset_examples
+    from regen_bench.plugin.registry import get_registry
 
     registry = get_registry()
     office = registry.get("dataset", "regen-office")

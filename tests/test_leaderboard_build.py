@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from regen_bench import registry
-from regen_bench.cli import main
-from regen_bench.leaderboard.cli import leaderboard
-from regen_bench.results import load_results, read_samples
+from regen_bench.plugin import registry
+from regen_bench.cli.app import main
+from regen_bench.cli.leaderboard import leaderboard
+from regen_bench.results.schema import load_results, read_samples
 
 SMALL = ["--dataset-arg", "users=400", "--bootstrap", "200", "--quiet"]
 
@@ -22,7 +22,7 @@ SMALL = ["--dataset-arg", "users=400", "--bootstrap", "200", "--quiet"]
 LENGTH_RATIO_PLUGIN = '''
 import numpy as np
 from regen_bench import hookimpl
-from regen_bench.metric import Component, Metric, MetricOutput
+from regen_bench.contracts.metric import Component, Metric, MetricOutput
 
 
 def ratio(sums, n):
@@ -169,7 +169,7 @@ def test_cells_copy_the_results_files_and_the_best_row_is_bold(built, leaderboar
 
 
 def test_rows_worse_than_the_best_are_tested_on_shared_examples_and_marked(built, leaderboard_runs):
-    from regen_bench import significance
+    from regen_bench.stats import significance
 
     out, board, _ = built
     t = table(board, "user_summary")

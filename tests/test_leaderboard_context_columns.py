@@ -24,7 +24,7 @@ def columns_by_key(t):
 
 
 def test_length_is_a_context_component_recorded_in_results(leaderboard_runs):
-    from regen_bench.results import load_results
+    from regen_bench.results.schema import load_results
     from regen_bench_plugins.metrics.distinct import DistinctMetric
 
     assert DistinctMetric.context_components == ("length",)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from regen_bench import registry
+from regen_bench.plugin import registry
 from test_leaderboard_build import build, leaderboard_runs  # noqa: F401  (leaderboard_runs is a fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")

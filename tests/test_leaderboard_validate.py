@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from regen_bench.cli import main
-from regen_bench.cli_validate import validate
-from regen_bench.validate import validate_results
+from regen_bench.cli.app import main
+from regen_bench.cli.results import validate
+from regen_bench.results.validate import validate_results
 
 RUN_ARGS = ["--dataset-arg", "users=400", "--bootstrap", "200", "--quiet"]
 
@@ -293,7 +293,7 @@ def test_without_recorded_options_scores_are_reported_not_recomputed(options_run
 
 NETWORK_METRIC = '''
 from regen_bench import hookimpl
-from regen_bench.metric import Component, Metric, MetricOutput
+from regen_bench.contracts.metric import Component, Metric, MetricOutput
 
 
 class PretendJudge(Metric):

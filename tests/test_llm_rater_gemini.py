@@ -7,8 +7,8 @@ import math
 import pytest
 from api_servers import CRITERIA, FakeGeminiServer, expected_scores, gemini_server  # noqa: F401  (fixture)
 
-from regen_bench.api import CallCache
-from regen_bench.errors import RegenBenchError
+from regen_bench_plugins.api_client import CallCache
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench_plugins.metrics.llm_rater import LlmRaterMetric
 from regen_bench_plugins.providers import GeminiChat
 
@@ -125,7 +125,7 @@ def test_key_variables(gemini_server, monkeypatch):
 
 
 def test_api_version_can_be_pinned(gemini_server):
-    from regen_bench.api import CallRequest, CallRunner
+    from regen_bench_plugins.api_client import CallRequest, CallRunner
 
     provider = GeminiChat("judge-g", base_url=gemini_server.base_url, api_version="v1beta")
     [result] = CallRunner(provider, cache=False).run([CallRequest.from_prompt("hello <narrative>z</narrative>")])

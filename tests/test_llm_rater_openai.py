@@ -8,10 +8,10 @@ import math
 import pytest
 from api_servers import CRITERIA, FakeOpenAIServer, expected_scores, openai_server  # noqa: F401  (fixture)
 
-from regen_bench.api import CallCache
-from regen_bench.errors import RegenBenchError
-from regen_bench.examples import Example
-from regen_bench.records import Item, Purchase, Review
+from regen_bench_plugins.api_client import CallCache
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.examples import Example
+from regen_bench.contracts.records import Item, Purchase, Review
 from regen_bench_plugins.metrics.llm_rater import LlmRaterMetric, load_rubric, parse_scores
 
 KEY = "sk-llm-rater-secret-key-42"
@@ -258,7 +258,7 @@ def test_missing_key_names_the_variable(openai_server, monkeypatch):
 def test_cli_run_writes_no_key_anywhere(openai_server, tmp_path, isolated_cache):
     from click.testing import CliRunner
 
-    from regen_bench.cli import main
+    from regen_bench.cli.app import main
 
     args = [
         "run", "--model", "popular", "--dataset-arg", "users=300", "--task", "user_summary",

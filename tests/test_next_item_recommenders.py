@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from regen_bench.cli import main
+from regen_bench.cli.app import main
 from regen_bench_plugins.metrics.ranking import target_ranks
 from regen_bench_plugins.models.recommenders import FusionKnnModel, PopularityModel, WalsModel
 
@@ -22,8 +22,8 @@ USERS = 1500
 
 @pytest.fixture(scope="module")
 def splits():
-    from regen_bench.loading import load_dataset_examples
-    from regen_bench.splits import split_users_by_hash
+    from regen_bench.data.loading import load_dataset_examples
+    from regen_bench.data.splits import split_users_by_hash
     from regen_bench_plugins.datasets.synthetic import SyntheticDataset
 
     return split_users_by_hash(load_dataset_examples(SyntheticDataset(users=USERS, seed=0)).examples)
@@ -104,8 +104,8 @@ def test_use_critique_option_switches_it_off(splits, models, use_shared_cache):
 
 
 def test_wals_falls_back_to_popularity_for_unknown_users(splits, models):
-    from regen_bench.examples import Example
-    from regen_bench.records import Item, Purchase
+    from regen_bench.contracts.examples import Example
+    from regen_bench.contracts.records import Item, Purchase
 
     stranger = Example(example_id="s", user_id="s", history=[Purchase(item=Item(asin="NEVER-SEEN"))])
     assert models["wals"].recommend([stranger], 10) == models["popularity"].recommend([stranger], 10)

@@ -8,9 +8,9 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from regen_bench import registry
-from regen_bench.cli import main
-from regen_bench.errors import DuplicateNameError, UnknownNameError
+from regen_bench.plugin import registry
+from regen_bench.cli.app import main
+from regen_bench.contracts.errors import DuplicateNameError, UnknownNameError
 
 BUILTINS = {"synthetic", "regen-kaggle", "popular", "retrieval-tfidf", "bleu", "rouge"}
 
@@ -41,7 +41,7 @@ def test_plugins_command_does_not_import_torch():
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from regen_bench.cli import main\n"
+        "from regen_bench.cli.app import main\n"
         "r = CliRunner().invoke(main, ['plugins', '--json'])\n"
         "assert r.exit_code == 0, r.output\n"
         "r = CliRunner().invoke(main, ['--help'])\n"
@@ -61,14 +61,14 @@ def test_plugins_json_lists_distribution_version_and_hooks():
     by_name = {p["name"]: p for p in json.loads(result.output)}
     assert by_name["bleu"]["hooks"] == ["register_metrics"]
     assert by_name["popular"]["hooks"] == ["register_models"]
-    assert by_name["synthetic"]["hooks"] == ["register_datasets"]
+    assert by_name["synthetic"]["hooks"] == ["register_commands", "register_datasets"]  # it adds `data generate`
     assert by_name["rouge"]["distribution"] == "regen-bench"
 
 
 def test_plugin_file_adds_a_model(tmp_path):
     path = write_plugin(tmp_path, "echo_plugin", """
         from regen_bench import hookimpl
-        from regen_bench.model import Model
+        from regen_bench.contracts.model import Model
 
         class Echo(Model):
             name = "echo"
@@ -127,7 +127,7 @@ def test_plugin_whose_hook_raises_is_shown_not_fatal(tmp_path):
 def test_two_plugins_registering_the_same_name_is_an_error_naming_both(tmp_path):
     path = write_plugin(tmp_path, "second_bleu", """
         from regen_bench import hookimpl
-        from regen_bench.metric import Metric
+        from regen_bench.contracts.metric import Metric
 
         class OtherBleu(Metric):
             name = "bleu"
@@ -180,7 +180,7 @@ def test_load_plugins_env_loads_only_those(monkeypatch):
 
 
 def test_in_memory_plugin_registered_and_removed():
-    from regen_bench.metric import Component, Metric, MetricOutput
+    from regen_bench.contracts.metric import Component, Metric, MetricOutput
 
     class Length(Metric):
         name = "length"
@@ -193,7 +193,7 @@ def test_in_memory_plugin_registered_and_removed():
         def register_metrics(register):
             register(Length)
 
-    from regen_bench.hookspecs import hookimpl
+    from regen_bench.plugin.hookspecs import hookimpl
 
     Plugin.register_metrics = hookimpl(Plugin.register_metrics)
     host = registry.get_host()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from regen_bench.errors import BadRecordError, RegenBenchError
-from regen_bench.reader import BadRecordReport, iter_records
+from regen_bench.contracts.errors import BadRecordError, RegenBenchError
+from regen_bench.data.reader import BadRecordReport, iter_records
 
 
 def record(uid: str, purchases: int = 2, **extra) -> dict:

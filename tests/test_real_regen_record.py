@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from regen_bench.dataset import LocalFileDataset
-from regen_bench.discovery import discover
-from regen_bench.loading import load_dataset_examples, load_records
-from regen_bench.reader import iter_records
+from regen_bench.contracts.dataset import LocalFileDataset
+from regen_bench.data.discovery import discover
+from regen_bench.data.loading import load_dataset_examples, load_records
+from regen_bench.data.reader import iter_records
 
 USER = "A101G2KLTWSA51"
 

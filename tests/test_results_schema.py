@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from regen_bench.results import RunResults, json_schema
+from regen_bench.results.schema import RunResults, json_schema
 
 DOCS_SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "results.schema.json"
 

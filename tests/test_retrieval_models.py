@@ -10,8 +10,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from regen_bench.examples import Example
-from regen_bench.records import Item, Purchase
+from regen_bench.contracts.examples import Example
+from regen_bench.contracts.records import Item, Purchase
 from regen_bench_plugins.models.retrieval import (
     MODELS, RetrievalCFModel, RetrievalFusionModel, RetrievalTextEmbeddingModel,
 )
@@ -26,9 +26,9 @@ TASK = "user_summary"
 
 @pytest.fixture(scope="module")
 def data():
-    from regen_bench.loading import load_dataset_examples
-    from regen_bench.splits import split_users_by_hash
-    from regen_bench.synthetic.writer import generate_records
+    from regen_bench.data.loading import load_dataset_examples
+    from regen_bench.data.splits import split_users_by_hash
+    from regen_bench_plugins.datasets.synthetic.writer import generate_records
     from regen_bench_plugins.datasets.synthetic import SyntheticDataset
 
     splits = split_users_by_hash(load_dataset_examples(SyntheticDataset(users=USERS, seed=0)).examples)
@@ -140,7 +140,7 @@ def test_options_and_config():
 
 
 def test_registered_names():
-    from regen_bench.registry import get_registry
+    from regen_bench.plugin.registry import get_registry
 
     registry = get_registry()  # `retrieval-text` is the embedding model; TF-IDF is `retrieval-tfidf`
     for name, cls in [("retrieval-cf", RetrievalCFModel), ("retrieval-text", RetrievalTextEmbeddingModel),

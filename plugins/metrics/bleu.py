@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from regen_bench import hookimpl
-from regen_bench.metric import Component, Metric, MetricOptions, MetricOutput
+from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput
 
 # sacrebleu's default; not an option because sacrebleu's signature does not record it.
 MAX_NGRAM_ORDER = 4

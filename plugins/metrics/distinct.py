@@ -49,7 +49,7 @@ from collections import Counter
 import numpy as np
 
 from regen_bench import hookimpl
-from regen_bench.metric import Component, Metric, MetricOutput, Signature
+from regen_bench.contracts.metric import Component, Metric, MetricOutput, Signature
 
 ORDERS = (1, 2)
 TOKENIZER_NAME = "lc-words"

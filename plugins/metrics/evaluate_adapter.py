@@ -51,8 +51,8 @@ import numpy as np
 from pydantic import field_validator
 
 from regen_bench import hookimpl
-from regen_bench.errors import RegenBenchError
-from regen_bench.metric import Component, Metric, MetricOptions, MetricOutput, Signature
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 
 
 class EvaluateOptions(MetricOptions):

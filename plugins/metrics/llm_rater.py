@@ -34,9 +34,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from regen_bench import hookimpl
-from regen_bench.errors import RegenBenchError
-from regen_bench.hashing import canonical_json, sha256_text
-from regen_bench.metric import Component, Metric, MetricOptions, MetricOutput, Signature
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.util.hashing import canonical_json, sha256_text
+from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 
 log = logging.getLogger("regen_bench.llm_rater")
 
@@ -285,7 +285,7 @@ class LlmRaterMetric(Metric):
         super().__init__(**options)
         self.rubric = load_rubric(self.options.rubric)
         if self.options.prices:
-            from regen_bench.api import PriceTable
+            from regen_bench_plugins.api_client import PriceTable
 
             PriceTable.load(self.options.prices)  # fail early on a bad price file
 
@@ -323,7 +323,7 @@ class LlmRaterMetric(Metric):
         return self._signature()
 
     def _request(self, messages, label):
-        from regen_bench.api import CallRequest
+        from regen_bench_plugins.api_client import CallRequest
 
         o = self.options
         return CallRequest(
@@ -375,7 +375,7 @@ class LlmRaterMetric(Metric):
         return scores, status, errors, failed_calls, len(to_repair)
 
     def score(self, predictions: list, references: list, examples: list | None) -> MetricOutput:
-        from regen_bench.api import CallRunner
+        from regen_bench_plugins.api_client import CallRunner
 
         n = len(predictions)
         if len(references) != n:

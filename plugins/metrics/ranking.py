@@ -30,7 +30,7 @@ import math
 from pydantic import Field
 
 from regen_bench import hookimpl
-from regen_bench.metric import Component, Metric, MetricOptions, MetricOutput, Signature
+from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 
 
 class CutoffOptions(MetricOptions):

@@ -18,7 +18,7 @@ from importlib import metadata
 from typing import Literal
 
 from regen_bench import hookimpl
-from regen_bench.metric import Component, Metric, MetricOptions, MetricOutput, Signature
+from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 _BACKEND_PACKAGES = {"rs": "rouge-score-rs", "reference": "rouge-score"}

@@ -22,9 +22,9 @@ import numpy as np
 from pydantic import Field
 
 from regen_bench import hookimpl
-from regen_bench.metric import Component, Metric, MetricOptions, MetricOutput, Signature
+from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 
-from .embedding_cache import Embedder, EmbeddingCache, embed_cached
+from regen_bench_plugins.encoders.embedding_cache import Embedder, EmbeddingCache, embed_cached
 
 API_PROVIDERS = ("openai", "gemini")
 
@@ -123,7 +123,7 @@ class SemsimMetric(Metric):
             o = self.options
             api = _api_provider(o.model)
             if api is None:
-                from .local_embedder import SentenceTransformerEmbedder
+                from regen_bench_plugins.encoders.local_embedder import SentenceTransformerEmbedder
 
                 self._embedder = SentenceTransformerEmbedder(o.model, batch_size=o.batch_size, device=o.device)
             elif api[0] == "openai":

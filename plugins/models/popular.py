@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Literal
 
 from regen_bench import hookimpl
-from regen_bench.model import Model, ModelOptions
+from regen_bench.contracts.model import Model, ModelOptions
 
 
 class PopularOptions(ModelOptions):

@@ -27,9 +27,9 @@ import numpy as np
 from pydantic import Field
 
 from regen_bench import hookimpl
-from regen_bench.model import Model, ModelOptions
+from regen_bench.contracts.model import Model, ModelOptions
 
-from .retrieval import CFOptions, EncoderOptions, encoder_config, make_cf, make_text
+from regen_bench_plugins.encoders.options import CFOptions, EncoderOptions, encoder_config, make_cf, make_text
 
 
 def training_counts(train) -> Counter:
@@ -134,7 +134,7 @@ class FusionKnnModel(_Recommender):
     Options = FusionKnnOptions
 
     def fit(self, train, validation, *, tasks, seed):
-        from regen_bench.records import Purchase
+        from regen_bench.contracts.records import Purchase
 
         from regen_bench_plugins.encoders.text import l2_normalise
 

@@ -9,7 +9,7 @@ does not depend on file order.
 from __future__ import annotations
 
 from regen_bench import hookimpl
-from regen_bench.model import Model, ModelOptions
+from regen_bench.contracts.model import Model, ModelOptions
 
 
 class RetrievalTfidfOptions(ModelOptions):

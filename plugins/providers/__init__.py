@@ -2,12 +2,12 @@
 
 Importing this package imports neither `openai` nor `google-genai`; each adapter
 imports its SDK when it opens a session. The machinery (pool, limits, retries, cache,
-usage) is `regen_bench.api`; these modules only translate requests and errors.
+usage) is `regen_bench_plugins.api_client`; these modules only translate requests and errors.
 """
 
 from __future__ import annotations
 
-from regen_bench.errors import RegenBenchError
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench_plugins.providers.gemini_api import GeminiChat, GeminiEmbedder
 from regen_bench_plugins.providers.openai_api import OpenAIChat, OpenAIEmbedder
 
@@ -16,7 +16,7 @@ PROVIDERS = ("openai", "gemini")
 
 def chat_provider(provider: str, model: str, *, base_url: str | None = None, api_key_env: str | None = None,
                   timeout: float | None = 60.0):
-    """An `OpenAIChat` or `GeminiChat` (both satisfy `regen_bench.api.ChatProvider`)."""
+    """An `OpenAIChat` or `GeminiChat` (both satisfy `regen_bench_plugins.api_client.ChatProvider`)."""
     if provider == "openai":
         return OpenAIChat(model, base_url=base_url, api_key_env=api_key_env or "OPENAI_API_KEY", timeout=timeout)
     if provider == "gemini":

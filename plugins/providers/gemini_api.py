@@ -13,7 +13,7 @@ import contextlib
 
 import numpy as np
 
-from regen_bench.api import (
+from regen_bench_plugins.api_client import (
     ApiCallError, ApiEmbedder, CallRequest, Completion, api_key_from_env, parse_duration, parse_retry_after,
 )
 
@@ -25,7 +25,7 @@ def _import_genai():
         from google import genai
         from google.genai import errors, types
     except ImportError:  # pragma: no cover - depends on the environment
-        from regen_bench.errors import RegenBenchError
+        from regen_bench.contracts.errors import RegenBenchError
 
         raise RegenBenchError("the Gemini provider needs `google-genai`: pip install 'regen-bench[api]'") from None
     return genai, types, errors

@@ -2,7 +2,7 @@
 
 Thin adapters around `openai.AsyncOpenAI`: the SDK's own retries are off
 (`max_retries=0`): retries, backoff, rate limits and timeouts are regen-bench's
-(`regen_bench.api`), so they behave the same for every provider and are counted.
+(`regen_bench_plugins.api_client`), so they behave the same for every provider and are counted.
 `openai` is imported when a session opens, never at import time.
 """
 
@@ -13,7 +13,7 @@ import contextlib
 
 import numpy as np
 
-from regen_bench.api import ApiCallError, ApiEmbedder, CallRequest, Completion, api_key_from_env, parse_retry_after
+from regen_bench_plugins.api_client import ApiCallError, ApiEmbedder, CallRequest, Completion, api_key_from_env, parse_retry_after
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 
@@ -22,7 +22,7 @@ def _import_openai():
     try:
         import openai
     except ImportError:  # pragma: no cover - depends on the environment
-        from regen_bench.errors import RegenBenchError
+        from regen_bench.contracts.errors import RegenBenchError
 
         raise RegenBenchError("the OpenAI provider needs the `openai` package: pip install 'regen-bench[api]'") from None
     return openai

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from regen_bench.atomic import atomic_writer, atomic_write_text
+from regen_bench.util.atomic import atomic_writer, atomic_write_text
 from regen_bench.leaderboard.collect import collect_runs
 from regen_bench.leaderboard.table import Leaderboard, build_leaderboard
 

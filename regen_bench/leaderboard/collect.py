@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from regen_bench.errors import RegenBenchError
-from regen_bench.results import RunResults, SampleRow, read_samples
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.results.schema import RunResults, SampleRow, read_samples
 
 
 @dataclass

@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 
 from regen_bench.leaderboard.collect import CollectedRun
-from regen_bench.results import ScoreEntry
+from regen_bench.results.schema import ScoreEntry
 
 ALPHA = 0.05
 METHOD_MEAN = "mean"
@@ -100,7 +100,7 @@ class CorpusRecomputer:
     def metric(self, name: str):
         if name not in self._metrics:
             try:
-                from regen_bench.registry import get_registry
+                from regen_bench.plugin.registry import get_registry
 
                 self._metrics[name] = get_registry().get("metric", name).cls()
             except Exception:  # noqa: BLE001 - any failure means "can't recompute": fall back
@@ -152,7 +152,7 @@ def compare_with_best(
     other: CollectedRun, other_entry: ScoreEntry,
     task: str, *, seed: int, resamples: int, recomputer: CorpusRecomputer,
 ) -> Comparison:
-    from regen_bench import significance
+    from regen_bench.stats import significance
 
     higher = best_entry.higher_is_better
 

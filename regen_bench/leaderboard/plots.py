@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 
-from regen_bench.errors import RegenBenchError
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.leaderboard.table import Table
 
 DPI = 100

@@ -26,7 +26,7 @@ from typing import Any
 
 from regen_bench.leaderboard.collect import Collection, CollectedRun, duplicate_key
 from regen_bench.leaderboard.marks import ALPHA, METHOD_APPROX, Comparison, CorpusRecomputer, compare_with_best
-from regen_bench.results import ScoreEntry
+from regen_bench.results.schema import ScoreEntry
 
 FORMAT = "regen-bench-leaderboard/1"
 
@@ -224,7 +224,7 @@ def cost_of(usage: dict) -> dict:
 
 def _metric_description(metric: str) -> tuple[str, str]:
     try:
-        from regen_bench.registry import get_registry
+        from regen_bench.plugin.registry import get_registry
 
         entry = get_registry().get("metric", metric)
         if entry.description:

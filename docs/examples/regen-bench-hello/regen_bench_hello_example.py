@@ -1,6 +1,6 @@
 from regen_bench import hookimpl
-from regen_bench.metric import Component, Metric, MetricOutput
-from regen_bench.model import Model, ModelOptions
+from regen_bench.contracts.metric import Component, Metric, MetricOutput
+from regen_bench.contracts.model import Model, ModelOptions
 
 
 class HelloOptions(ModelOptions):

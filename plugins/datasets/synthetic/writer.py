@@ -1,0 +1,160 @@
+"""Turns latent user stories into REGEN-format records and writes them as JSONL.
+
+Randomness: the catalogue comes from `SeedSequence(seed, spawn_key=(0,))` and user i
+from `SeedSequence(seed, spawn_key=(1, i))`, so a user's record depends only on
+(seed, i): a larger file starts with exactly the users of a smaller one.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from regen_bench.util.atomic import atomic_writer
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench_plugins.datasets.synthetic import narratives
+from regen_bench_plugins.datasets.synthetic.catalogue import BRANDS, COLOURS, GROUPS, Catalogue, build_catalogue
+from regen_bench_plugins.datasets.synthetic.params import PARAMS, StoryParams
+from regen_bench_plugins.datasets.synthetic.personas import PERSONAS
+from regen_bench_plugins.datasets.synthetic.reviews import write_review
+from regen_bench_plugins.datasets.synthetic.users import Pools, UserStory, sample_user
+
+
+def _rng(seed: int, *key: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def reviewer_id(seed: int, index: int) -> str:
+    """An Amazon-like reviewer id ("A" + 13 characters), fixed by (seed, index)."""
+    digest = hashlib.sha256(f"regen-bench-synthetic\x00{seed}\x00{index}".encode()).digest()
+    return "A" + base64.b32encode(digest).decode("ascii")[:13]
+
+
+class World:
+    """The catalogue and community structure shared by all users of one seed."""
+
+    def __init__(self, seed: int, params: StoryParams = PARAMS):
+        rng = _rng(seed, 0)
+        self.params = params
+        self.catalogue: Catalogue = build_catalogue(
+            rng,
+            communities=len(PERSONAS),
+            items_per_community=params.items_per_community,
+            generic_items=params.generic_items,
+            null_category_share=params.null_category_share,
+            shared_designs=params.shared_designs,
+        )
+        # Communities differ a little in size, as real co-purchase clusters do.
+        self.community_weights = rng.dirichlet(np.full(len(PERSONAS), 25.0))
+        self.pools = Pools(self.catalogue, len(PERSONAS), params)
+
+
+def build_record(rng: np.random.Generator, user_id: str, story: UserStory, catalogue: Catalogue) -> dict:
+    persona = PERSONAS[story.community]
+    items = catalogue.items
+    history_items = [items[event.item] for event in story.history]
+    target = items[story.target.item]
+
+    purchases = []
+    for event, item in zip(story.history, history_items):
+        purchases.append(
+            {
+                "item": item.as_record(),
+                "review": write_review(rng, item, event, story.taste),
+                "critique": narratives.critique_text(rng, event.critique, item) if event.critique else None,
+            }
+        )
+    critique = story.target.critique
+    previous = items[critique.previous] if critique is not None else None
+    last_purchase = {
+        "item": target.as_record(),
+        "review": write_review(rng, target, story.target, story.taste),
+        "critique": narratives.critique_text(rng, critique, target) if critique else None,
+        "purchase_reason": narratives.purchase_reason(rng, persona, story.taste, target, critique, previous),
+        "endorsement": narratives.endorsement(rng, persona, story.taste, target),
+    }
+    user = {
+        "profile": narratives.profile(rng, persona, story.taste),
+        "long_summary": narratives.long_summary(rng, persona, story.taste, history_items),
+    }
+    return {
+        "reviewer_id": user_id,
+        "purchase_history": purchases,
+        "user": user,
+        "last_purchase": last_purchase,
+        # Ground truth of the generative story, for analysis and tests. Models see
+        # Examples (history, target, critique), never this key.
+        "latent": {
+            "community": persona.key,
+            "taste": {
+                "group": GROUPS[story.taste.group].key,
+                "brand": BRANDS[story.taste.brand],
+                "colour": COLOURS[story.taste.colour],
+            },
+        },
+    }
+
+
+def _check(users: int, seed: int) -> None:
+    if isinstance(users, bool) or not isinstance(users, (int, np.integer)) or users < 0:
+        raise RegenBenchError(f"users must be a non-negative integer, got {users!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise RegenBenchError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def generate_records(users: int, seed: int) -> Iterator[dict]:
+    """Yield `users` REGEN-format records; the same (users, seed) always gives the same records."""
+    _check(users, seed)
+    world = World(int(seed))
+    seen: set[str] = set()  # membership only
+    for index in range(int(users)):
+        user_id = reviewer_id(int(seed), index)
+        if user_id in seen:  # astronomically unlikely; never silently duplicate a user
+            raise RegenBenchError(f"reviewer id collision at user {index}; choose another seed")
+        seen.add(user_id)
+        rng = _rng(int(seed), 1, index)
+        story = sample_user(rng, world.pools, world.community_weights, world.params)
+        yield build_record(rng, user_id, story, world.catalogue)
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=True, separators=(", ", ": "))
+
+
+def write_dataset(path: str | os.PathLike, users: int, seed: int) -> Path:
+    """Write the records to `path` atomically: `.jsonl`, or `.jsonl.gz` (deterministic gzip)."""
+    _check(users, seed)
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith(".jsonl.gz"):
+        compressed = True
+    elif name.endswith(".jsonl"):
+        compressed = False
+    else:
+        raise RegenBenchError(f"{path}: the synthetic dataset is written as .jsonl or .jsonl.gz")
+    with atomic_writer(path, "wb") as handle:
+        if compressed:
+            # No file name and mtime=0 in the header: same input, same bytes.
+            with gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0) as gz:
+                _write_lines(gz, users, seed)
+        else:
+            _write_lines(handle, users, seed)
+    return path
+
+
+def _write_lines(binary, users: int, seed: int) -> None:
+    batch: list[str] = []
+    for record in generate_records(users, seed):
+        batch.append(dumps(record))
+        if len(batch) >= 256:
+            binary.write(("\n".join(batch) + "\n").encode("utf-8"))
+            batch.clear()
+    if batch:
+        binary.write(("\n".join(batch) + "\n").encode("utf-8"))

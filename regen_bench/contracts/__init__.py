@@ -1,0 +1,1 @@
+"""What a plugin implements and receives: Model, Metric, DatasetProvider, Example, REGEN records, task kinds, errors."""

@@ -1,0 +1,321 @@
+"""`data info`: what a REGEN file holds, found by reading it, not assumed.
+
+One streaming pass (one record in memory at a time) counts users and purchases,
+every field path with its fill rate and JSON type(s), the string fields under
+`user` and `last_purchase` that could be narratives (with their mean length), and
+which of a layout's tasks the file can serve.
+
+Paths: `reviewer_id`, `user.long_summary`, `purchase_history[].item.price`; a list
+is written `[]`. Fill rate is the share of units where the field is present and
+neither null nor empty: units are purchase rows for paths under
+`purchase_history[]` and users for every other path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from regen_bench.contracts.layout import DatasetLayout
+from regen_bench.data.reader import BadRecordReport, OnBadRecord, iter_raw
+
+ROW_PREFIX = "purchase_history[]"
+NARRATIVE_ROOTS = ("user.", "last_purchase.")
+MAX_PATHS = 5000  # keys that are data (say, one per ASIN) would otherwise grow without end
+
+
+class FieldInfo(BaseModel):
+    path: str
+    unit: str  # "user" or "purchase"
+    filled: int  # units where it is present, not null, not empty
+    present: int  # units where the key is there at all (null and empty included)
+    fill_rate: float
+    types: list[str]
+
+
+class NarrativeField(BaseModel):
+    path: str
+    users: int  # users with a non-empty value
+    fill_rate: float
+    mean_words: float
+    mean_chars: float
+
+
+class TaskInfo(BaseModel):
+    task: str
+    path: str
+    available: bool
+    fill_rate: float = 0.0
+    reason: str = ""
+
+
+class DataInfo(BaseModel):
+    path: str
+    size_bytes: int
+    users: int
+    purchases: int
+    mean_purchases_per_user: float
+    min_purchases: int
+    max_purchases: int
+    fields: list[FieldInfo]
+    narrative_fields: list[NarrativeField]
+    tasks_available: list[TaskInfo]
+    tasks_unavailable: list[TaskInfo]
+    critique_path: str | None = None
+    critique_available: bool = False
+    bad_records: BadRecordReport | None = None
+    paths_truncated: bool = False
+    layout: dict = Field(default_factory=dict)
+
+
+_TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _filled(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, (list, dict)):
+        return bool(value)
+    return True
+
+
+class _PathStats:
+    __slots__ = ("unit", "filled", "present", "types", "strings", "words", "chars")
+
+    def __init__(self, unit: str):
+        self.unit = unit
+        self.filled = 0
+        self.present = 0
+        self.types: set[str] = set()
+        self.strings = 0  # non-empty string values seen (for the mean length)
+        self.words = 0
+        self.chars = 0
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.stats: dict[str, _PathStats] = {}
+        self.truncated = False
+
+    def _walk(self, value: Any, path: str, seen: dict[str, bool]) -> None:
+        kind = _json_type(value)
+        stats = self.stats.get(path)
+        if stats is None:
+            if len(self.stats) >= MAX_PATHS:
+                self.truncated = True
+                return
+            stats = self.stats[path] = _PathStats("purchase" if path.startswith(ROW_PREFIX) else "user")
+        stats.types.add(kind)
+        filled = _filled(value)
+        seen[path] = seen.get(path, False) or filled
+        if kind == "string" and filled:
+            stats.strings += 1
+            stats.words += len(value.split())
+            stats.chars += len(value)
+        elif kind == "object":
+            for key, child in value.items():
+                self._walk(child, f"{path}.{key}", seen)
+        elif kind == "array":
+            for child in value:
+                self._walk(child, f"{path}[]", seen)
+
+    def _count(self, seen: dict[str, bool]) -> None:
+        for path, filled in seen.items():
+            stats = self.stats[path]
+            stats.present += 1
+            if filled:
+                stats.filled += 1
+
+    def add_user(self, obj: dict) -> None:
+        seen: dict[str, bool] = {}
+        for key, value in obj.items():
+            if key == "purchase_history" and isinstance(value, list):
+                stats = self.stats.setdefault(key, _PathStats("user"))
+                stats.types.add("array")
+                seen[key] = bool(value)
+                for row in value:
+                    row_seen: dict[str, bool] = {}
+                    if isinstance(row, dict):
+                        for row_key, row_value in row.items():
+                            self._walk(row_value, f"{ROW_PREFIX}.{row_key}", row_seen)
+                    self._count(row_seen)
+            else:
+                self._walk(value, key, seen)
+        self._count(seen)
+
+
+def discover(
+    path: str | Path,
+    *,
+    on_bad_record: OnBadRecord = "error",
+    layout: DatasetLayout | None = None,
+) -> DataInfo:
+    """Read a REGEN file once and describe it (see the module docstring)."""
+    layout = layout or DatasetLayout()
+    path = Path(path)
+    report = BadRecordReport()
+    rows = iter_raw(path, on_bad_record=on_bad_record, report=report)
+    collector = _Collector()
+    users = purchases = 0
+    least, most = None, 0
+    for _line, obj, record in rows:
+        users += 1
+        n = len(record.purchase_history)
+        purchases += n
+        least = n if least is None else min(least, n)
+        most = max(most, n)
+        collector.add_user(obj)
+
+    rows_total = max(purchases, 1)
+    users_total = max(users, 1)
+
+    def rate(stats: _PathStats) -> float:
+        return stats.filled / (rows_total if stats.unit == "purchase" else users_total)
+
+    fields = [
+        FieldInfo(
+            path=p, unit=s.unit, filled=s.filled, present=s.present,
+            fill_rate=round(rate(s), 4), types=sorted(s.types),
+        )
+        for p, s in sorted(collector.stats.items())
+    ]
+    narratives = [
+        NarrativeField(
+            path=p, users=s.filled, fill_rate=round(rate(s), 4),
+            mean_words=round(s.words / s.strings, 1), mean_chars=round(s.chars / s.strings, 1),
+        )
+        for p, s in sorted(collector.stats.items())
+        if p.startswith(NARRATIVE_ROOTS) and s.strings > 0
+    ]
+
+    available: list[TaskInfo] = []
+    unavailable: list[TaskInfo] = []
+    for task, task_path in layout.tasks.items():
+        stats = collector.stats.get(task_path)
+        if "[]" in task_path:
+            unavailable.append(TaskInfo(
+                task=task, path=task_path, available=False,
+                reason="inside a list; a task needs one text per user (a path through objects only)",
+            ))
+        elif stats is not None and stats.strings > 0:
+            available.append(TaskInfo(task=task, path=task_path, available=True, fill_rate=round(rate(stats), 4)))
+        else:
+            if stats is None:
+                reason = "no record has this field"
+            elif "string" not in stats.types:
+                reason = f"present but not text ({', '.join(sorted(stats.types))})"
+            else:
+                reason = "present but always empty"
+            unavailable.append(TaskInfo(task=task, path=task_path, available=False, reason=reason))
+    critique = collector.stats.get(layout.critique_path) if layout.critique_path else None
+
+    return DataInfo(
+        path=str(path),
+        size_bytes=path.stat().st_size,
+        users=users,
+        purchases=purchases,
+        mean_purchases_per_user=round(purchases / users_total, 3),
+        min_purchases=least or 0,
+        max_purchases=most,
+        fields=fields,
+        narrative_fields=narratives,
+        tasks_available=available,
+        tasks_unavailable=unavailable,
+        critique_path=layout.critique_path,
+        critique_available=bool(critique is not None and critique.strings > 0),
+        bad_records=report if on_bad_record == "skip" else None,
+        paths_truncated=collector.truncated,
+        layout=layout.model_dump(),
+    )
+
+
+def _table(headers: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+
+    def fmt(row: list[str]) -> str:
+        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        return "  " + "  ".join(cells).rstrip()
+
+    return [fmt(headers), fmt(["-" * w for w in widths])] + [fmt(row) for row in rows]
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def format_info(info: DataInfo) -> str:
+    """A readable, aligned text report of `discover()`'s result."""
+    out = [
+        f"file:       {info.path} ({_size(info.size_bytes)})",
+        f"users:      {info.users:,}",
+        f"purchases:  {info.purchases:,} (mean {info.mean_purchases_per_user:.2f} per user, "
+        f"min {info.min_purchases}, max {info.max_purchases})",
+    ]
+    if info.bad_records is not None:
+        out.append(f"bad records skipped: {info.bad_records.count}")
+        out.extend(f"  {reason}" for reason in info.bad_records.reasons)
+        if info.bad_records.count > len(info.bad_records.reasons):
+            out.append(f"  ... and {info.bad_records.count - len(info.bad_records.reasons)} more")
+
+    out += ["", "tasks available:"]
+    if info.tasks_available:
+        out += _table(
+            ["task", "field", "fill"],
+            [[t.task, t.path, f"{t.fill_rate:.1%}"] for t in info.tasks_available],
+            right={2},
+        )
+    else:
+        out.append("  (none)")
+    out += ["", "tasks not available:"]
+    if info.tasks_unavailable:
+        out += _table(["task", "field", "why"], [[t.task, t.path, t.reason] for t in info.tasks_unavailable])
+    else:
+        out.append("  (none)")
+    if info.critique_path:
+        out += ["", f"critique field: {info.critique_path} ({'found' if info.critique_available else 'not found'})"]
+
+    out += ["", "candidate narrative fields (text under user and last_purchase):"]
+    if info.narrative_fields:
+        out += _table(
+            ["field", "users", "fill", "mean words", "mean chars"],
+            [
+                [n.path, f"{n.users:,}", f"{n.fill_rate:.1%}", f"{n.mean_words:.1f}", f"{n.mean_chars:.1f}"]
+                for n in info.narrative_fields
+            ],
+            right={1, 2, 3, 4},
+        )
+    else:
+        out.append("  (none)")
+
+    out += ["", "fields (fill = present, not null, not empty; per user, or per purchase under purchase_history[]):"]
+    out += _table(
+        ["field", "per", "fill", "types"],
+        [[f.path, f.unit, f"{f.fill_rate:.1%}", ", ".join(f.types)] for f in info.fields],
+        right={2},
+    )
+    if info.paths_truncated:
+        out.append(f"  (stopped listing new fields after {MAX_PATHS}; the file has more)")
+    out += [
+        "",
+        "Map a task to another field with --task-map TASK=FIELD.PATH (e.g. --task-map user_summary=user.long_summary).",
+    ]
+    return "\n".join(out)
+
+
+__all__ = ["DataInfo", "FieldInfo", "NarrativeField", "TaskInfo", "discover", "format_info"]

@@ -1,0 +1,87 @@
+"""User-disjoint train/validation/test splits by a stable hash of the user id.
+
+A user's split depends only on (salt, user id, fractions), never on file order or
+on which other users are present, so adding users never moves existing ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Iterable, TypeVar
+
+from pydantic import BaseModel, Field, model_validator
+
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.util.hashing import hash_config, sha256_text
+
+SPLITS = ("train", "validation", "test")
+T = TypeVar("T")
+
+
+class SplitConfig(BaseModel):
+    train: float = Field(default=0.8, ge=0, le=1)
+    validation: float = Field(default=0.1, ge=0, le=1)
+    test: float = Field(default=0.1, ge=0, le=1)
+    salt: str = "regen-bench-v1"
+
+    @model_validator(mode="after")
+    def _fractions_sum_to_one(self):
+        total = self.train + self.validation + self.test
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"split fractions must sum to 1, got {total:g}")
+        return self
+
+
+def user_bucket(user_id: str, salt: str) -> float:
+    """A number in [0, 1) fixed by (salt, user id)."""
+    digest = hashlib.sha256(f"{salt}\x00{user_id}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def split_of_user(user_id: str, config: SplitConfig) -> str:
+    bucket = user_bucket(user_id, config.salt)
+    if bucket < config.train:
+        return "train"
+    if bucket < config.train + config.validation:
+        return "validation"
+    return "test"
+
+
+@dataclass
+class Splits:
+    train: list
+    validation: list
+    test: list
+    config: SplitConfig
+    split_hash: str
+
+    def get(self, name: str) -> list:
+        if name not in SPLITS:
+            raise RegenBenchError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
+        return getattr(self, name)
+
+
+def assert_user_disjoint(splits: Splits, user_of=lambda item: item.user_id) -> None:
+    seen: dict[str, str] = {}
+    for name in SPLITS:
+        for item in splits.get(name):
+            user = user_of(item)
+            other = seen.setdefault(user, name)
+            if other != name:
+                raise RegenBenchError(f"user {user!r} is in both the {other} and the {name} split")
+
+
+def split_users_by_hash(items: Iterable[T], config: SplitConfig | None = None, user_of=lambda item: item.user_id) -> Splits:
+    """Partition items (Examples) by user; records a hash of the exact assignment."""
+    config = config or SplitConfig()
+    parts: dict[str, list] = {name: [] for name in SPLITS}
+    for item in items:
+        parts[split_of_user(user_of(item), config)].append(item)
+    membership = {name: sorted(user_of(item) for item in parts[name]) for name in SPLITS}
+    split_hash = hash_config(
+        {"config": config.model_dump(), "users": {k: sha256_text("\n".join(v)) for k, v in membership.items()}}
+    )
+    splits = Splits(**parts, config=config, split_hash=split_hash)
+    assert_user_disjoint(splits, user_of)
+    return splits

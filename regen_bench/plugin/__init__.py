@@ -1,0 +1,1 @@
+"""The plugin host: hook specs, loading entry points and files, name registries, building plugins from recorded specs."""

@@ -1,0 +1,1 @@
+"""One run: plan, stages (load, split, fit, generate, score, write), executors, the generation cache, scoring."""
