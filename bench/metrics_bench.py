@@ -8,7 +8,7 @@ and a candidate that keeps some of its sentences, rewrites others and gets some 
 wrong, as a model would). Nothing is read from disk or the network.
 
 Harness: `BleuMetric().score` + `RougeMetric().score` (rouge-score-rs backend), then the
-core bootstrap (1000 resamples per component), all through `regen_bench.run.scoring.score_rows`
+core bootstrap (1000 resamples per component), all through `regen_bench.results.scoring.score_rows`
 as `regen-bench run` does. Naive: a Python loop of rouge-score's `RougeScorer(...).score`
 and `sacrebleu.sentence_bleu` per pair, plus one `sacrebleu.corpus_bleu` -- and no
 confidence intervals at all. The ratio is naive time / harness time.
@@ -143,7 +143,7 @@ def _rows(candidates, references):
 
 
 def time_harness(candidates, references, resamples=RESAMPLES) -> dict:
-    from regen_bench.run.scoring import score_rows
+    from regen_bench.results.scoring import score_rows
     from regen_bench_plugins.metrics.bleu import BleuMetric
     from regen_bench_plugins.metrics.rouge import RougeMetric
 

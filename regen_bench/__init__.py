@@ -1,5 +1,9 @@
 """regen-bench: an evaluation harness for narrative generation on REGEN.
 
+The public surface a plugin author needs is importable from here::
+
+    from regen_bench import Model, Metric, Component, MetricOutput, DatasetProvider, Example, hookimpl
+
 Importing this package is cheap: no torch, no transformers, no datasets.
 """
 
@@ -10,6 +14,17 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
+from regen_bench.contracts.dataset import DatasetOptions, DatasetProvider  # noqa: E402
+from regen_bench.contracts.errors import BadRecordError, RegenBenchError, UnknownNameError  # noqa: E402
+from regen_bench.contracts.examples import Example  # noqa: E402
+from regen_bench.contracts.layout import DatasetLayout  # noqa: E402
+from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature  # noqa: E402
+from regen_bench.contracts.model import Model, ModelOptions  # noqa: E402
 from regen_bench.plugin.hookspecs import hookimpl  # noqa: E402
 
-__all__ = ["__version__", "hookimpl"]
+__all__ = [
+    "__version__", "hookimpl",
+    "Model", "ModelOptions", "Metric", "MetricOptions", "MetricOutput", "Component", "Signature",
+    "DatasetProvider", "DatasetOptions", "DatasetLayout", "Example",
+    "RegenBenchError", "BadRecordError", "UnknownNameError",
+]

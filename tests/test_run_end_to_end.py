@@ -148,7 +148,7 @@ def test_list_models_describes_builtins(model):
 def test_usage_from_metrics_is_summed_and_unknown_cost_stays_unknown():
     from regen_bench.contracts.metric import Component, Metric, MetricOutput
     from regen_bench.results.schema import SampleRow
-    from regen_bench.run.scoring import score_rows
+    from regen_bench.results.scoring import score_rows
 
     class Priced(Metric):
         name = "priced"

@@ -67,13 +67,6 @@ def _package_version(package: str) -> str:
         return "unknown"
 
 
-def _check_strings(kind: str, values: list) -> list[str]:
-    for i, value in enumerate(values):
-        if not isinstance(value, str):
-            raise TypeError(f"bertscore: {kind}[{i}] is {type(value).__name__}, expected str")
-    return list(values)
-
-
 def baseline_sidecar(path: str | Path) -> Path:
     """Where build_baseline records how a baseline was made (model, weights, corpus, seed)."""
     path = Path(path)
@@ -278,8 +271,8 @@ class BertScoreMetric(Metric):
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
         if len(predictions) != len(references):
             raise ValueError(f"bertscore: {len(predictions)} predictions but {len(references)} references")
-        preds = _check_strings("predictions", predictions)
-        refs = _check_strings("references", references)
+        preds = list(predictions)
+        refs = list(references)
         if not preds:
             return MetricOutput([Component.mean("bertscore_f1", [])], details=[], signature=self.signature())
         if self.options.rescale_with_baseline:

@@ -104,13 +104,6 @@ def corpus_bleu_from_stats(
     return np.where(any_correct, score, 0.0)
 
 
-def _check_strings(kind: str, values: list) -> list[str]:
-    for i, value in enumerate(values):
-        if not isinstance(value, str):
-            raise TypeError(f"bleu: {kind}[{i}] is {type(value).__name__}, expected str")
-    return list(values)
-
-
 class BleuMetric(Metric):
     """Corpus BLEU (sacrebleu) with one reference per example; per example: sentence BLEU."""
 
@@ -148,8 +141,8 @@ class BleuMetric(Metric):
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
         if len(predictions) != len(references):
             raise ValueError(f"bleu: {len(predictions)} predictions but {len(references)} references")
-        hyps = _check_strings("predictions", predictions)
-        refs = _check_strings("references", references)
+        hyps = list(predictions)
+        refs = list(references)
         width = 2 + 2 * MAX_NGRAM_ORDER
         if not hyps:
             stats = np.zeros((0, width), dtype=np.float64)

@@ -107,9 +107,7 @@ class DistinctMetric(Metric):
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
         token_lists = []
-        for i, prediction in enumerate(predictions):
-            if not isinstance(prediction, str):
-                raise TypeError(f"distinct: predictions[{i}] is {type(prediction).__name__}, expected str")
+        for prediction in predictions:
             token_lists.append(tokenize(prediction))
         grams = {n: [ngrams(tokens, n) for tokens in token_lists] for n in ORDERS}
         components = [distinct_component(f"distinct-{n}", grams[n]) for n in ORDERS]

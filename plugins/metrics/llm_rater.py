@@ -279,6 +279,7 @@ class LlmRaterMetric(Metric):
     description = "LLM judge (OpenAI/Gemini) rates narratives 1-5 on faithfulness, relevance, personalisation, fluency."
     version = "1"
     higher_is_better = True
+    paid_api = True  # every score is a judge call
     Options = LlmRaterOptions
 
     def __init__(self, **options):
@@ -383,10 +384,6 @@ class LlmRaterMetric(Metric):
         examples = list(examples) if examples is not None else [None] * n
         if len(examples) != n:
             raise ValueError(f"llm-rater: {n} predictions but {len(examples)} examples")
-        for kind, values in (("predictions", predictions), ("references", references)):
-            for i, value in enumerate(values):
-                if not isinstance(value, str):
-                    raise TypeError(f"llm-rater: {kind}[{i}] is {type(value).__name__}, expected str")
 
         prompts, contexts, labels = [], [], []
         for i, (prediction, reference, example) in enumerate(zip(predictions, references, examples)):

@@ -36,13 +36,6 @@ def _package_version(package: str) -> str:
         return "unknown"
 
 
-def _check_strings(kind: str, values: list) -> list[str]:
-    for i, value in enumerate(values):
-        if not isinstance(value, str):
-            raise TypeError(f"rouge: {kind}[{i}] is {type(value).__name__}, expected str")
-    return list(values)
-
-
 class RougeMetric(Metric):
     """ROUGE-1/2/L/Lsum F1 (rouge-score semantics), averaged over examples."""
 
@@ -71,8 +64,8 @@ class RougeMetric(Metric):
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
         if len(predictions) != len(references):
             raise ValueError(f"rouge: {len(predictions)} predictions but {len(references)} references")
-        preds = _check_strings("predictions", predictions)
-        refs = _check_strings("references", references)
+        preds = list(predictions)
+        refs = list(references)
         scores = self._score_pairs(refs, preds) if preds else []
         components = [
             Component.mean(rouge_type, [float(s[rouge_type].fmeasure) for s in scores]) for rouge_type in ROUGE_TYPES

@@ -115,8 +115,9 @@ def score(samples, metrics, metric_args, seed, resamples, as_json):
     """Re-score a run's saved samples.jsonl without the model."""
     from regen_bench.results.report import format_table
     from regen_bench.results.schema import load_results, read_samples
-    from regen_bench.run.runner import DEFAULT_METRICS, DEFAULT_RANKING_METRICS, build_metrics
-    from regen_bench.run.scoring import score_rows
+    from regen_bench.contracts.tasks import default_metrics
+    from regen_bench.plugin.specs import build_metrics
+    from regen_bench.results.scoring import score_rows
 
     rows = read_samples(samples)
     if not rows:
@@ -126,10 +127,7 @@ def score(samples, metrics, metric_args, seed, resamples, as_json):
     if seed is None:
         seed = run_results.seed if run_results is not None else 0
     if not metrics:
-        from regen_bench.run.scoring import task_kind
-
-        kinds = {task_kind(row.task) for row in rows}
-        metrics = (DEFAULT_METRICS if "text" in kinds else ()) + (DEFAULT_RANKING_METRICS if "ranking" in kinds else ())
+        metrics = default_metrics({row.task for row in rows})
     metric_objs = build_metrics(list(metrics), _metric_args(metric_args))
     examples_by_id = None
     if run_results is not None:
@@ -180,10 +178,10 @@ def list_(kind, as_json):
         entry = registry.get(singular, name)
         item = {"name": name, "plugin": entry.plugin, "description": entry.description}
         if singular == "metric":
-            item["higher_is_better"] = bool(getattr(entry.cls, "higher_is_better", True))
-            item["version"] = str(getattr(entry.cls, "version", ""))
+            item["higher_is_better"] = bool(entry.cls.higher_is_better)
+            item["version"] = str(entry.cls.version)
         if singular == "dataset":
-            item["synthetic"] = bool(getattr(entry.cls, "synthetic", False))
+            item["synthetic"] = bool(entry.cls.synthetic)
         items.append(item)
     if as_json:
         click.echo(json.dumps(items, indent=2))
@@ -224,10 +222,10 @@ def metric():
 @click.option("--seed", type=int, default=0, show_default=True)
 def metric_baseline(name, corpus, output, metric_args, seed):
     """Compute a metric's rescaling baseline from a text corpus (e.g. bertscore)."""
-    from regen_bench.run.runner import build_metrics
+    from regen_bench.plugin.specs import build_metrics
 
     (metric_obj,) = build_metrics([name], _metric_args(metric_args))
-    if not hasattr(metric_obj, "build_baseline"):
+    if not metric_obj.has_baseline():
         raise RegenBenchError(f"metric {name!r} has no baseline to build")
     texts = [line.strip() for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
     if len(texts) < 2:

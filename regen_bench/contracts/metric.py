@@ -16,11 +16,15 @@ Minimal metric::
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
+
+from regen_bench.contracts.errors import RegenBenchError
 
 Aggregate = Callable[[np.ndarray, int], np.ndarray]
 
@@ -105,12 +109,41 @@ class Signature:
     __str__ = format
 
 
+def check_text_inputs(metric_name: str, predictions: list, references: list) -> None:
+    """A text metric scores strings: say which input is not one, by its index."""
+    for kind, values in (("predictions", predictions), ("references", references)):
+        for i, value in enumerate(values):
+            if not isinstance(value, str):
+                raise TypeError(f"{metric_name}: {kind}[{i}] is {type(value).__name__}, expected str")
+
+
+def _with_checked_inputs(score):
+    @functools.wraps(score)
+    def checked(self, predictions, references, examples, *args, **kwargs):
+        self.check_inputs(predictions, references)
+        return score(self, predictions, references, examples, *args, **kwargs)
+
+    checked.__checks_inputs__ = True
+    return checked
+
+
 class Metric:
     """Scores predictions against references.
 
-    Class attributes: `name`, `description`, `version` (bump when numbers change),
-    `higher_is_better`, `Options` (filled by `--metric-arg`), `kind` ("text" for
-    narratives, "ranking" for next-item lists).
+    Class attributes (each has a default; the core reads only these):
+      name, description  what users pass to `--metric`, and one line for `list metrics`
+      version            bump when numbers change (it is in the signature)
+      higher_is_better   the better direction of every component not in `context_components`
+      kind               "text" (narratives) or "ranking" (next-item lists): which tasks it scores
+      Options            a `MetricOptions` subclass, filled by `--metric-arg NAME.KEY=VALUE`
+      spec_option        `--metric NAME:ARG` passes ARG as this option
+      paid_api           True when scoring calls a paid API (an LLM judge): `leaderboard
+                         validate` never re-runs it; override `calls_paid_api()` when it
+                         depends on the options (semsim with an API embedding model)
+      recompute_tolerance, context_components  see below
+
+    Inputs are checked once, here, before every `score()` call: a text metric receives
+    strings only (`check_inputs`), so no metric repeats that check.
     """
 
     name: ClassVar[str] = ""
@@ -129,12 +162,38 @@ class Metric:
     # that run a model in float32 set more: its outputs move in the last bits with how the
     # texts were batched.
     recompute_tolerance: ClassVar[float] = 0.0
+    paid_api: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        score = cls.__dict__.get("score")
+        if score is not None and not getattr(score, "__checks_inputs__", False):
+            cls.score = _with_checked_inputs(score)
 
     def __init__(self, **options):
         self.options = self.Options(**options)
+        # How the user named it (`evaluate:path`); `build_metrics` sets it, results.json records it.
+        self.spec = self.name
+
+    def check_inputs(self, predictions: list, references: list) -> None:
+        """Raise TypeError for an input this metric cannot score (text metrics: non-strings)."""
+        if self.kind == "text":
+            check_text_inputs(self.name, predictions, references)
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
         raise NotImplementedError
 
     def signature(self) -> str:
         return Signature(self.name, self.version, self.options.model_dump(mode="json")).format()
+
+    def calls_paid_api(self) -> bool:
+        """Whether scoring with these options calls a paid API (never re-run by a validator)."""
+        return self.paid_api
+
+    @classmethod
+    def has_baseline(cls) -> bool:
+        return cls.build_baseline is not Metric.build_baseline
+
+    def build_baseline(self, texts: list[str], output: Path, *, seed: int) -> Path:
+        """Compute a rescaling baseline from a corpus (`regen-bench metric baseline`); optional."""
+        raise RegenBenchError(f"metric {self.name!r} has no baseline to build")

@@ -33,6 +33,7 @@ from regen_bench.util.hashing import sha256_file
 from regen_bench.contracts.layout import DatasetLayout
 from regen_bench.util.paths import cache_dir
 from regen_bench.data.reader import ON_BAD_RECORD_CHOICES, BadRecordReport, OnBadRecord, iter_records
+from regen_bench.contracts.tasks import ranking_tasks
 from regen_bench.contracts.records import RegenRecord, resolve_path
 
 log = logging.getLogger(__name__)
@@ -289,11 +290,7 @@ def string_field_paths(records: Iterable[RegenRecord], limit: int = 10_000) -> l
 
 
 def _non_text_tasks() -> set[str]:
-    try:
-        from regen_bench.run.scoring import RANKING_TASKS
-    except ImportError:  # pragma: no cover - scoring always ships
-        return {"next_item"}
-    return set(RANKING_TASKS)
+    return ranking_tasks()
 
 
 def check_task_paths(
@@ -370,7 +367,7 @@ def load_dataset_examples(
         available_tasks=available,
         from_arrow_cache=loaded.from_arrow_cache,
         dataset=provider.name,
-        synthetic=bool(getattr(provider, "synthetic", False)),
+        synthetic=bool(provider.synthetic),
     )
 
 

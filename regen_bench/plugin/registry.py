@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from regen_bench.contracts.dataset import DatasetProvider
 from regen_bench.contracts.errors import DuplicateNameError, RegenBenchError, UnknownNameError
+from regen_bench.contracts.metric import Metric
+from regen_bench.contracts.model import Model
 from regen_bench.plugin.host import PluginHost, _short_error
 
 KINDS = {"model": "register_models", "metric": "register_metrics", "dataset": "register_datasets"}
+# What each kind must subclass: the core reads only attributes these declare.
+BASES: dict[str, type] = {"model": Model, "metric": Metric, "dataset": DatasetProvider}
 
 
 @dataclass
@@ -22,7 +27,7 @@ class Entry:
 
     @property
     def description(self) -> str:
-        text = getattr(self.cls, "description", "") or (self.cls.__doc__ or "")
+        text = self.cls.description or (self.cls.__doc__ or "")
         return text.strip().splitlines()[0] if text.strip() else ""
 
 
@@ -43,7 +48,15 @@ class Registry:
         table = self.entries[kind]
 
         def register(thing, name: str | None = None):
-            thing_name = name or getattr(thing, "name", None)
+            base = BASES[kind]
+            if not (isinstance(thing, type) and issubclass(thing, base)):
+                info = self.host.infos.get(plugin_name)
+                source = f" (distribution {info.distribution})" if info is not None and info.distribution else ""
+                raise RegenBenchError(
+                    f"plugin {plugin_name!r}{source} registered {thing!r} as a {kind}, but it is not a "
+                    f"subclass of regen_bench.{base.__name__}: subclass it (from regen_bench import {base.__name__})"
+                )
+            thing_name = name or thing.name
             if not thing_name or not isinstance(thing_name, str):
                 raise RegenBenchError(
                     f"plugin {plugin_name!r} registered a {kind} without a name: "

@@ -10,7 +10,7 @@ from regen_bench.results.schema import RunResults
 def examples_for_results(results: RunResults) -> tuple[dict | None, str | None]:
     """(example_id -> Example, None), or (None, why not) when the data can't be had as it was."""
     from regen_bench.data.loading import load_dataset_examples
-    from regen_bench.run.runner import resolve_dataset
+    from regen_bench.data.sources import resolve_dataset
 
     dataset = results.dataset
     try:

@@ -97,6 +97,9 @@ class RunResults(BaseModel):
     model: ModelInfo
     seed: int
     tasks: list[str]
+    k: int | None = Field(
+        default=None, description="items asked of recommend() per example (ranking tasks); null: no ranking task run"
+    )
     bootstrap: BootstrapInfo
     metrics: list[MetricRecord] = Field(default_factory=list)
     scores: list[ScoreEntry]

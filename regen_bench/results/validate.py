@@ -284,7 +284,7 @@ def _check_samples(results: RunResults, results_path: Path, report: ValidationRe
 
 
 def _check_references(examples_by_id: dict, rows, lines, name: str, report: ValidationReport) -> None:
-    from regen_bench.run.scoring import task_kind
+    from regen_bench.contracts.tasks import task_kind
 
     wrong = []
     for row, line in zip(rows, lines):
@@ -337,7 +337,7 @@ def _cannot_rerun_reason(cls: type, options: dict[str, Any]) -> str | None:
 def build_metric(record: RebuildSpec):
     """(metric, None) or (None, why it can't be rebuilt)."""
     from regen_bench.plugin.registry import get_registry
-    from regen_bench.run.runner import build_metrics
+    from regen_bench.plugin.specs import build_metrics
 
     registry = get_registry()
     if record.name not in registry.entries["metric"]:
@@ -439,7 +439,7 @@ def recompute_scores(
     samples_name: str = "samples.jsonl",
 ) -> None:
     """Recompute every score of `results` from `rows`; record problems and gaps in `report`."""
-    from regen_bench.run.scoring import score_rows
+    from regen_bench.results.scoring import score_rows
 
     lines = lines or list(range(1, len(rows) + 1))
     from_file = records is None and bool(getattr(results, "metrics", None))

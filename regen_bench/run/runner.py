@@ -31,11 +31,12 @@ from regen_bench.results.schema import (
     BootstrapInfo, DatasetInfo, HarnessInfo, MetricRecord, ModelInfo, RunResults, SampleRow, SamplesInfo,
     write_results, write_samples,
 )
-from regen_bench.run.scoring import score_rows, task_kind
+from regen_bench.contracts.tasks import DEFAULT_K, default_metrics, task_kind
+from regen_bench.data.sources import resolve_dataset
+from regen_bench.plugin.specs import build_metrics
+from regen_bench.results.scoring import score_rows
 from regen_bench.data.splits import SplitConfig, split_users_by_hash
 
-DEFAULT_METRICS = ("bleu", "rouge")
-DEFAULT_RANKING_METRICS = ("recall@k", "ndcg@k", "mrr")
 
 
 @dataclass
@@ -55,6 +56,8 @@ class RunConfig:
     split_config: SplitConfig = field(default_factory=SplitConfig)
     on_bad_record: str = "error"
     resamples: int = DEFAULT_RESAMPLES
+    k: int = DEFAULT_K  # items asked of recommend() for ranking tasks
+    executor: str = "local"  # how generation batches are run (run/executor.py)
     progress: bool = True
     command: list[str] = field(default_factory=list)
 
@@ -67,53 +70,14 @@ class RunOutcome:
     cached: int
 
 
-def resolve_dataset(name_or_path: str, dataset_args: dict[str, str]) -> tuple[str, DatasetProvider]:
-    registry = get_registry()
-    if name_or_path in registry.entries["dataset"]:
-        entry = registry.get("dataset", name_or_path)
-        return name_or_path, entry.cls(**dataset_args)
-    path = Path(name_or_path)
-    if path.exists():
-        if dataset_args:
-            raise RegenBenchError("--dataset-arg applies to named datasets, not to a file path")
-        return path.name, LocalFileDataset(path, DatasetLayout())
-    looks_like_path = any(sep in name_or_path for sep in "/\\") or name_or_path.endswith((".jsonl", ".gz"))
-    if looks_like_path:
-        raise RegenBenchError(f"dataset file not found: {name_or_path}")
-    raise UnknownNameError("dataset", name_or_path, registry.names("dataset"))
-
-
-def build_metrics(names: list[str], metric_args: dict[str, dict[str, str]]):
-    """Instantiate metrics; `NAME:ARG` fills the metric's `spec_option` with ARG."""
-    registry = get_registry()
-    metrics = []
-    for spec in names:
-        name, colon, argument = spec.partition(":")
-        entry = registry.get("metric", name)
-        options = dict(metric_args.get(spec, metric_args.get(name, {})))
-        if colon:
-            option = getattr(entry.cls, "spec_option", None)
-            if not option:
-                raise RegenBenchError(f"metric {name!r} takes no argument; use --metric {name}")
-            options[option] = argument
-        metric = entry.cls(**options)
-        metric.spec = spec
-        metrics.append(metric)
-    selected = set(names) | {spec.partition(":")[0] for spec in names}
-    unknown = set(metric_args) - selected
-    if unknown:
-        raise RegenBenchError(f"--metric-arg names metrics that are not selected: {', '.join(sorted(unknown))}")
-    return metrics
-
-
 def metric_record(metric, signatures: dict[str, str]) -> MetricRecord:
-    description = (getattr(metric, "description", "") or "").strip().splitlines()
+    description = (metric.description or "").strip().splitlines()
     return MetricRecord(
-        name=metric.name, spec=getattr(metric, "spec", metric.name),
+        name=metric.name, spec=metric.spec,
         options=metric.options.model_dump(mode="json"), version=str(metric.version), kind=metric.kind,
         higher_is_better=bool(metric.higher_is_better), description=description[0] if description else "",
         signature=signatures.get(metric.name) or metric.signature(),
-        context_components=list(getattr(metric, "context_components", ())),
+        context_components=list(metric.context_components),
     )
 
 
@@ -165,12 +129,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
             raise RegenBenchError(f"model {config.model!r} does not recommend items, so it cannot run task {task!r}")
         if task_kind(task) == "text" and not can_generate:
             raise RegenBenchError(f"model {config.model!r} only recommends items; it cannot run task {task!r}")
-    metric_names = list(config.metrics)
-    if not metric_names:
-        if any(task_kind(t) == "text" for t in tasks):
-            metric_names += DEFAULT_METRICS
-        if any(task_kind(t) == "ranking" for t in tasks):
-            metric_names += DEFAULT_RANKING_METRICS
+    metric_names = list(config.metrics) or default_metrics(tasks)
     metrics = build_metrics(metric_names, config.metric_args)
     timings["load"] = time.perf_counter() - started
 
@@ -213,7 +172,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
         model.fit(splits.train, splits.validation, tasks=tasks, seed=config.seed)
         timings["fit"] = time.perf_counter() - started
         started = time.perf_counter()
-        batch_size = max(1, int(getattr(model, "batch_size", 32)))
+        batch_size = max(1, int(model.batch_size))
         with _progress(n_missing, f"generate ({model.name})", config.progress) as bar:
             for task, examples in missing.items():
                 for start in range(0, len(examples), batch_size):
@@ -262,7 +221,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
             rows, metrics, seed=config.seed, resamples=config.resamples, examples_by_id=examples_by_id,
             progress=bar, usage=metric_usage,
         )
-    usage = dict(model.usage()) if hasattr(model, "usage") else {}
+    usage = dict(model.usage())
     if metric_usage:
         usage["metrics"] = metric_usage
     timings["score"] = time.perf_counter() - started
@@ -279,7 +238,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
         harness=HarnessInfo(version=__version__, git_sha=harness_git_sha()),
         dataset=DatasetInfo(
             name=dataset_name, source=str(loaded.path), sha256=loaded.sha256,
-            synthetic=bool(getattr(provider, "synthetic", False)), split=config.split,
+            synthetic=bool(provider.synthetic), split=config.split,
             split_hash=splits.split_hash, split_config=config.split_config.model_dump(),
             n_examples=len(eval_examples), n_examples_by_task={t: len(v) for t, v in per_task.items()},
             layout=loaded.layout.model_dump(), options=provider.options.model_dump(mode="json"),

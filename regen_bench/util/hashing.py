@@ -28,10 +28,15 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def run_config_hash(model_config: dict, seed: int, split_hash: str, tasks: list[str]) -> str:
+def run_config_hash(model_config: dict, seed: int, split_hash: str, tasks: list[str], k: int | None = None) -> str:
     """The generation cache key of a run (and results.json's model.config_hash).
 
     The tasks are part of it: a model fitted on several tasks (the soft-token models
     train on every task run) writes different narratives than one fitted on fewer.
+    `k` (items asked of recommend) is part of it only when it is not the default: runs
+    made before k was an option all asked for the default, and keep their hashes.
     """
-    return hash_config({"model": model_config, "seed": seed, "split_hash": split_hash, "tasks": sorted(tasks)})
+    key = {"model": model_config, "seed": seed, "split_hash": split_hash, "tasks": sorted(tasks)}
+    if k is not None:
+        key["k"] = k
+    return hash_config(key)

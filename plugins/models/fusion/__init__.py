@@ -110,7 +110,7 @@ class SoftTokenModel(Model):
         import torch
 
         from regen_bench.util.hashing import hash_config
-        from regen_bench.run.scoring import task_kind
+        from regen_bench.contracts.tasks import task_kind
         from regen_bench_plugins.models.fusion.soft_tokens import backbones
         from regen_bench_plugins.models.fusion.soft_tokens.adapter import SoftTokenAdapter
         from regen_bench_plugins.models.fusion.soft_tokens.sequences import FeatureBuilder

@@ -7,13 +7,8 @@ from collections import defaultdict
 
 from regen_bench.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap_interval
 from regen_bench.contracts.metric import Metric
+from regen_bench.contracts.tasks import task_kind
 from regen_bench.results.schema import SampleRow, ScoreEntry
-
-RANKING_TASKS = {"next_item"}
-
-
-def task_kind(task: str) -> str:
-    return "ranking" if task in RANKING_TASKS else "text"
 
 
 def _clean(value):
