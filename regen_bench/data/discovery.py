@@ -13,6 +13,7 @@ neither null nor empty: units are purchase rows for paths under
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,73 @@ class _Collector:
         self._count(seen)
 
 
+@dataclass
+class _Counts:
+    """User and purchase counts of one pass over a file."""
+
+    users: int = 0
+    purchases: int = 0
+    least: int | None = None
+    most: int = 0
+
+    def add(self, purchases: int) -> None:
+        self.users += 1
+        self.purchases += purchases
+        self.least = purchases if self.least is None else min(self.least, purchases)
+        self.most = max(self.most, purchases)
+
+    def rate(self, stats: _PathStats) -> float:
+        """Fill rate of a path: per purchase row under `purchase_history[]`, else per user."""
+        units = self.purchases if stats.unit == "purchase" else self.users
+        return stats.filled / max(units, 1)
+
+
+def _scan(path: Path, on_bad_record: OnBadRecord, report: BadRecordReport) -> tuple[_Counts, _Collector]:
+    """The one streaming pass: counts, and statistics of every field path."""
+    counts, collector = _Counts(), _Collector()
+    for _line, obj, record in iter_raw(path, on_bad_record=on_bad_record, report=report):
+        counts.add(len(record.purchase_history))
+        collector.add_user(obj)
+    return counts, collector
+
+
+def _field_infos(counts: _Counts, collector: _Collector) -> list[FieldInfo]:
+    return [
+        FieldInfo(
+            path=p, unit=s.unit, filled=s.filled, present=s.present,
+            fill_rate=round(counts.rate(s), 4), types=sorted(s.types),
+        )
+        for p, s in sorted(collector.stats.items())
+    ]
+
+
+def _narrative_fields(counts: _Counts, collector: _Collector) -> list[NarrativeField]:
+    return [
+        NarrativeField(
+            path=p, users=s.filled, fill_rate=round(counts.rate(s), 4),
+            mean_words=round(s.words / s.strings, 1), mean_chars=round(s.chars / s.strings, 1),
+        )
+        for p, s in sorted(collector.stats.items())
+        if p.startswith(NARRATIVE_ROOTS) and s.strings > 0
+    ]
+
+
+def _task_info(task: str, task_path: str, counts: _Counts, collector: _Collector) -> TaskInfo:
+    """Whether the file can serve `task`, and why not when it cannot."""
+    stats = collector.stats.get(task_path)
+    if "[]" in task_path:
+        reason = "inside a list; a task needs one text per user (a path through objects only)"
+    elif stats is not None and stats.strings > 0:
+        return TaskInfo(task=task, path=task_path, available=True, fill_rate=round(counts.rate(stats), 4))
+    elif stats is None:
+        reason = "no record has this field"
+    elif "string" not in stats.types:
+        reason = f"present but not text ({', '.join(sorted(stats.types))})"
+    else:
+        reason = "present but always empty"
+    return TaskInfo(task=task, path=task_path, available=False, reason=reason)
+
+
 def discover(
     path: str | Path,
     *,
@@ -164,73 +232,21 @@ def discover(
     layout = layout or DatasetLayout()
     path = Path(path)
     report = BadRecordReport()
-    rows = iter_raw(path, on_bad_record=on_bad_record, report=report)
-    collector = _Collector()
-    users = purchases = 0
-    least, most = None, 0
-    for _line, obj, record in rows:
-        users += 1
-        n = len(record.purchase_history)
-        purchases += n
-        least = n if least is None else min(least, n)
-        most = max(most, n)
-        collector.add_user(obj)
-
-    rows_total = max(purchases, 1)
-    users_total = max(users, 1)
-
-    def rate(stats: _PathStats) -> float:
-        return stats.filled / (rows_total if stats.unit == "purchase" else users_total)
-
-    fields = [
-        FieldInfo(
-            path=p, unit=s.unit, filled=s.filled, present=s.present,
-            fill_rate=round(rate(s), 4), types=sorted(s.types),
-        )
-        for p, s in sorted(collector.stats.items())
-    ]
-    narratives = [
-        NarrativeField(
-            path=p, users=s.filled, fill_rate=round(rate(s), 4),
-            mean_words=round(s.words / s.strings, 1), mean_chars=round(s.chars / s.strings, 1),
-        )
-        for p, s in sorted(collector.stats.items())
-        if p.startswith(NARRATIVE_ROOTS) and s.strings > 0
-    ]
-
-    available: list[TaskInfo] = []
-    unavailable: list[TaskInfo] = []
-    for task, task_path in layout.tasks.items():
-        stats = collector.stats.get(task_path)
-        if "[]" in task_path:
-            unavailable.append(TaskInfo(
-                task=task, path=task_path, available=False,
-                reason="inside a list; a task needs one text per user (a path through objects only)",
-            ))
-        elif stats is not None and stats.strings > 0:
-            available.append(TaskInfo(task=task, path=task_path, available=True, fill_rate=round(rate(stats), 4)))
-        else:
-            if stats is None:
-                reason = "no record has this field"
-            elif "string" not in stats.types:
-                reason = f"present but not text ({', '.join(sorted(stats.types))})"
-            else:
-                reason = "present but always empty"
-            unavailable.append(TaskInfo(task=task, path=task_path, available=False, reason=reason))
+    counts, collector = _scan(path, on_bad_record, report)
+    tasks = [_task_info(task, task_path, counts, collector) for task, task_path in layout.tasks.items()]
     critique = collector.stats.get(layout.critique_path) if layout.critique_path else None
-
     return DataInfo(
         path=str(path),
         size_bytes=path.stat().st_size,
-        users=users,
-        purchases=purchases,
-        mean_purchases_per_user=round(purchases / users_total, 3),
-        min_purchases=least or 0,
-        max_purchases=most,
-        fields=fields,
-        narrative_fields=narratives,
-        tasks_available=available,
-        tasks_unavailable=unavailable,
+        users=counts.users,
+        purchases=counts.purchases,
+        mean_purchases_per_user=round(counts.purchases / max(counts.users, 1), 3),
+        min_purchases=counts.least or 0,
+        max_purchases=counts.most,
+        fields=_field_infos(counts, collector),
+        narrative_fields=_narrative_fields(counts, collector),
+        tasks_available=[t for t in tasks if t.available],
+        tasks_unavailable=[t for t in tasks if not t.available],
         critique_path=layout.critique_path,
         critique_available=bool(critique is not None and critique.strings > 0),
         bad_records=report if on_bad_record == "skip" else None,

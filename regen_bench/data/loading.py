@@ -29,12 +29,12 @@ from pydantic_core import to_json
 from regen_bench.contracts.dataset import DatasetProvider
 from regen_bench.contracts.errors import MissingFieldPathError, RegenBenchError, UnknownNameError
 from regen_bench.contracts.examples import Example, build_example
-from regen_bench.util.hashing import sha256_file
 from regen_bench.contracts.layout import DatasetLayout
-from regen_bench.util.paths import cache_dir
-from regen_bench.data.reader import ON_BAD_RECORD_CHOICES, BadRecordReport, OnBadRecord, iter_records
-from regen_bench.contracts.tasks import ranking_tasks
 from regen_bench.contracts.records import RegenRecord, resolve_path
+from regen_bench.contracts.tasks import ranking_tasks
+from regen_bench.data.reader import ON_BAD_RECORD_CHOICES, BadRecordReport, OnBadRecord, iter_records
+from regen_bench.util.hashing import sha256_file
+from regen_bench.util.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def _record_json(record: RegenRecord) -> str:
 @contextlib.contextmanager
 def _quiet_datasets():
     """No `datasets` progress bars while we save or load (restored afterwards)."""
-    import datasets
+    import datasets  # deferred: heavy, and only a load needs it
 
     was_disabled = datasets.are_progress_bars_disabled()
     datasets.disable_progress_bars()
@@ -111,7 +111,7 @@ def _no_gc():
 
 def _read_cache(target: Path, sha256: str, on_bad_record: str) -> tuple[list[RegenRecord], BadRecordReport]:
     """Records from a cache folder; raises on anything missing, stale or damaged."""
-    import datasets
+    import datasets  # deferred: heavy, and only a load needs it
 
     meta = json.loads((target / META_FILE).read_text(encoding="utf-8"))
     if meta.get("format") != CACHE_FORMAT or meta.get("sha256") != sha256 or meta.get("on_bad_record") != on_bad_record:
@@ -134,7 +134,7 @@ class _ArrowStaging:
     """Collects validated records into an Arrow IPC stream in a temp folder, in batches."""
 
     def __init__(self, root: Path, key: str):
-        import pyarrow as pa
+        import pyarrow as pa  # deferred: heavy, and only a first load writes the cache
 
         self.pa = pa
         self.dir = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=root))
@@ -162,7 +162,7 @@ class _ArrowStaging:
 
     def publish(self, target: Path, meta: dict) -> bool:
         """Turn the stream into a saved `datasets` folder and rename it into place."""
-        import datasets
+        import datasets  # deferred: heavy, and only a first load writes the cache
 
         self.flush()
         self.writer.close()
@@ -190,6 +190,75 @@ class _ArrowStaging:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _warn_not_caching(path: Path, exc: Exception) -> None:
+    log.warning("not caching %s as Arrow (%s: %s)", path, type(exc).__name__, exc)
+
+
+def _file_sha256(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError as exc:
+        raise RegenBenchError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+
+
+def _from_cache(path: Path, sha256: str, on_bad_record: str, target: Path) -> LoadedData | None:
+    """The records of a cache folder, or None when there is none; a damaged one is removed."""
+    if not (target.is_dir() and any(target.iterdir())):
+        return None
+    try:
+        records, cached_bad = _read_cache(target, sha256, on_bad_record)
+        return LoadedData(path=path, sha256=sha256, records=records, bad=cached_bad, from_arrow_cache=True)
+    except Exception as exc:  # damaged, partial or stale: rebuild from the file
+        log.warning("rebuilding the Arrow cache of %s (%s: %s)", path, type(exc).__name__, exc)
+        shutil.rmtree(target, ignore_errors=True)
+        return None
+
+
+def _open_staging(path: Path, target: Path) -> _ArrowStaging | None:
+    # A cache that cannot be written (disk full, read-only cache folder) costs only speed.
+    try:
+        return _ArrowStaging(cache_dir("arrow"), target.name)
+    except Exception as exc:
+        _warn_not_caching(path, exc)
+        return None
+
+
+def _read_and_stage(
+    path: Path, records_iter: Iterable[tuple[int, RegenRecord]], staging: _ArrowStaging | None
+) -> tuple[list[RegenRecord], _ArrowStaging | None]:
+    """Every record of the file, each also staged for the cache while staging works.
+
+    A bad record raises here, before anything is published. Returns the staging still
+    in use (None once a write to it failed: it is discarded, the load goes on)."""
+    records = []
+    with _no_gc():
+        for line, record in records_iter:
+            records.append(record)
+            if staging is not None:
+                try:
+                    staging.add(line, record)
+                except Exception as exc:
+                    _warn_not_caching(path, exc)
+                    staging.discard()
+                    staging = None
+    return records, staging
+
+
+def _publish(path: Path, staging: _ArrowStaging, target: Path, sha256: str, on_bad_record: str,
+             report: BadRecordReport) -> None:
+    meta = {
+        "format": CACHE_FORMAT,
+        "sha256": sha256,
+        "on_bad_record": on_bad_record,
+        "source": str(path.resolve()),
+        "bad": report.model_dump(),
+    }
+    try:
+        staging.publish(target, meta)
+    except Exception as exc:
+        _warn_not_caching(path, exc)
+
+
 def load_records(
     path: str | Path,
     *,
@@ -208,54 +277,21 @@ def load_records(
     path = Path(path)
     report = BadRecordReport()
     records_iter = iter_records(path, on_bad_record=on_bad_record, report=report)  # checks the path
-    try:
-        sha256 = sha256_file(path)
-    except OSError as exc:
-        raise RegenBenchError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    sha256 = _file_sha256(path)
     if not arrow_cache:
         with _no_gc():
             records = [record for _line, record in records_iter]
         return LoadedData(path=path, sha256=sha256, records=records, bad=report)
 
     target = arrow_cache_path(sha256, on_bad_record)
-    if target.is_dir() and any(target.iterdir()):
-        try:
-            records, cached_bad = _read_cache(target, sha256, on_bad_record)
-            return LoadedData(path=path, sha256=sha256, records=records, bad=cached_bad, from_arrow_cache=True)
-        except Exception as exc:  # damaged, partial or stale: rebuild from the file
-            log.warning("rebuilding the Arrow cache of %s (%s: %s)", path, type(exc).__name__, exc)
-            shutil.rmtree(target, ignore_errors=True)
-
-    # A cache that cannot be written (disk full, read-only cache folder) costs only speed.
-    staging: _ArrowStaging | None = None
+    cached = _from_cache(path, sha256, on_bad_record, target)
+    if cached is not None:
+        return cached
+    staging = _open_staging(path, target)
     try:
-        staging = _ArrowStaging(cache_dir("arrow"), target.name)
-    except Exception as exc:
-        log.warning("not caching %s as Arrow (%s: %s)", path, type(exc).__name__, exc)
-    try:
-        records = []
-        with _no_gc():
-            for line, record in records_iter:  # a bad record raises here: nothing is published
-                records.append(record)
-                if staging is not None:
-                    try:
-                        staging.add(line, record)
-                    except Exception as exc:
-                        log.warning("not caching %s as Arrow (%s: %s)", path, type(exc).__name__, exc)
-                        staging.discard()
-                        staging = None
+        records, staging = _read_and_stage(path, records_iter, staging)
         if staging is not None:
-            meta = {
-                "format": CACHE_FORMAT,
-                "sha256": sha256,
-                "on_bad_record": on_bad_record,
-                "source": str(path.resolve()),
-                "bad": report.model_dump(),
-            }
-            try:
-                staging.publish(target, meta)
-            except Exception as exc:
-                log.warning("not caching %s as Arrow (%s: %s)", path, type(exc).__name__, exc)
+            _publish(path, staging, target, sha256, on_bad_record, report)
     finally:
         if staging is not None:
             staging.discard()
@@ -289,10 +325,6 @@ def string_field_paths(records: Iterable[RegenRecord], limit: int = 10_000) -> l
     return sorted(found)
 
 
-def _non_text_tasks() -> set[str]:
-    return ranking_tasks()
-
-
 def check_task_paths(
     layout: DatasetLayout,
     tasks: Iterable[str],
@@ -305,7 +337,7 @@ def check_task_paths(
     Ranking tasks (`next_item`) have no field path and are not checked here.
     """
     records = list(records) if not isinstance(records, list) else records
-    ranking = _non_text_tasks()
+    ranking = ranking_tasks()
     wanted = []
     for task in tasks:
         if task in ranking:
