@@ -17,7 +17,7 @@ KEY_PACKAGES = (
 
 def harness_git_sha() -> str | None:
     """The git commit of the regen-bench source tree, when it runs from a checkout."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]  # regen_bench/util/environment.py -> the checkout
     if not (root / ".git").exists():
         return None
     try:
