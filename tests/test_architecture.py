@@ -1,0 +1,246 @@
+"""The structure docs/architecture.md describes stays true: read from the files, never imported.
+
+Pure `ast` and filesystem checks (nothing of regen_bench is imported), so they run in
+well under a second and fail with the file, line and rule that broke.
+"""
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ROOT / "regen_bench"
+PLUGINS = ROOT / "plugins"
+DOC = ROOT / "docs" / "architecture.md"
+
+# The core's packages, lowest first. A module may import its own package or one to its
+# left, never one to its right. docs/architecture.md writes the same line.
+LAYERS = ("util", "contracts", "plugin", "data", "stats", "results", "run", "leaderboard", "cli")
+# regen_bench/__init__.py re-exports the plugin author's surface (contracts + hookimpl):
+# it imports these, and only packages to the right of the last one may import it.
+PUBLIC_SURFACE = "regen_bench"
+PUBLIC_SURFACE_IMPORTS = ("contracts", "plugin")
+
+MAX_FUNCTION_LINES = 80
+# Functions at or over MAX_FUNCTION_LINES today, being split in issue 8 (recompute_scores,
+# 119 lines, becomes stages like the run's). Empty this set as they go under the limit.
+LONG_FUNCTIONS_ALLOWED = {
+    "regen_bench/results/validate.py:recompute_scores",
+}
+MAX_MODULES_PER_FOLDER = 12
+
+# Modules that still import regen_bench modules inside functions (the graph the issue
+# found hidden). A function-level import is for deferring a heavy third-party library;
+# no regen_bench module imports one at module level, so none needs deferring. Remove a
+# file from this set once its imports are at the top.
+FUNCTION_LEVEL_CORE_IMPORTS_ALLOWED = {
+    "regen_bench/cli/app.py",
+    "regen_bench/cli/data.py",
+    "regen_bench/cli/leaderboard.py",
+    "regen_bench/cli/results.py",
+    "regen_bench/leaderboard/build.py",
+    "regen_bench/leaderboard/marks.py",
+    "regen_bench/leaderboard/table.py",
+    "regen_bench/results/compare.py",
+    "regen_bench/results/rescoring.py",
+    "regen_bench/results/schema.py",
+    "regen_bench/results/validate.py",
+}
+
+SKIPPED_DIRS = {"__pycache__", "build"}
+
+
+def python_files(root: Path) -> list[Path]:
+    return sorted(
+        path for path in root.rglob("*.py")
+        if not SKIPPED_DIRS & set(path.relative_to(root).parts) and ".egg-info" not in str(path)
+    )
+
+
+def package_dirs(root: Path) -> list[Path]:
+    return sorted(init.parent for init in python_files(root) if init.name == "__init__.py")
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def dotted_name(path: Path, root: Path, import_root: str) -> str:
+    parts = [import_root, *path.relative_to(root).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(tree: ast.Module, module: str, is_package: bool):
+    """(line, imported dotted name, inside a function?) of every import in a module.
+
+    `from a.b import c` yields `a.b.c` (c may be a module or a name in a.b); relative
+    imports are resolved against `module`.
+    """
+    def visit(node, in_function):
+        for child in ast.iter_child_nodes(node):
+            nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            if isinstance(child, ast.Import):
+                for alias in child.names:
+                    yield child.lineno, alias.name, in_function
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    package = module.split(".") if is_package else module.split(".")[:-1]
+                    anchor = package[: len(package) - (child.level - 1)]
+                    base = ".".join([*anchor, base] if base else anchor)
+                for alias in child.names:
+                    yield child.lineno, f"{base}.{alias.name}", in_function
+            yield from visit(child, nested)
+
+    yield from visit(tree, False)
+
+
+def core_modules():
+    for path in python_files(CORE):
+        yield path, dotted_name(path, CORE, "regen_bench"), ast.parse(path.read_text(encoding="utf-8"))
+
+
+def layer_of(dotted: str) -> str | None:
+    """The core package a dotted name lives in; PUBLIC_SURFACE for regen_bench itself."""
+    parts = dotted.split(".")
+    if parts[0] != "regen_bench":
+        return None
+    if len(parts) > 1 and parts[1] in LAYERS:
+        return parts[1]
+    return PUBLIC_SURFACE
+
+
+def may_import(importer: str, target: str) -> bool:
+    if importer == PUBLIC_SURFACE:
+        return target in PUBLIC_SURFACE_IMPORTS
+    if target == PUBLIC_SURFACE:
+        return LAYERS.index(importer) > max(LAYERS.index(p) for p in PUBLIC_SURFACE_IMPORTS)
+    return LAYERS.index(target) <= LAYERS.index(importer)
+
+
+# -- the page names every folder ------------------------------------------------------
+
+
+def test_architecture_page_names_every_package_folder():
+    doc = DOC.read_text(encoding="utf-8")
+    folders = [rel(d) + "/" for d in package_dirs(CORE) + package_dirs(PLUGINS)]
+    missing = [folder for folder in folders if f"`{folder}`" not in doc]
+    assert missing == [], f"docs/architecture.md does not name these package folders: {missing}"
+
+
+def test_architecture_page_names_only_folders_that_exist():
+    doc = DOC.read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:regen_bench|plugins)/[\w/]*/)`", doc))
+    gone = sorted(folder for folder in named if not (ROOT / folder).is_dir())
+    assert gone == [], f"docs/architecture.md names folders that do not exist: {gone}"
+
+
+def test_architecture_page_states_the_layering_of_this_test():
+    doc = DOC.read_text(encoding="utf-8")
+    assert " -> ".join(LAYERS) in doc
+
+
+def test_every_core_folder_is_a_layer():
+    folders = {d.name for d in package_dirs(CORE) if d.parent == CORE}
+    assert folders == set(LAYERS), "add the new folder to LAYERS here and to docs/architecture.md"
+
+
+# -- imports flow one way --------------------------------------------------------------
+
+
+def test_core_imports_flow_one_way():
+    wrong = []
+    for path, module, tree in core_modules():
+        importer = layer_of(module)
+        for line, target, _in_function in imports(tree, module, path.name == "__init__.py"):
+            target_layer = layer_of(target)
+            if target_layer is not None and not may_import(importer, target_layer):
+                wrong.append(f"{rel(path)}:{line}: {importer} imports {target} ({target_layer})")
+    assert wrong == [], "imports against the layering " + " -> ".join(LAYERS) + ":\n" + "\n".join(wrong)
+
+
+def test_core_never_imports_the_plugins():
+    found = []
+    for path, module, tree in core_modules():
+        for line, target, _ in imports(tree, module, path.name == "__init__.py"):
+            if target.split(".")[0] == "regen_bench_plugins":
+                found.append(f"{rel(path)}:{line}: {target}")
+        for node in ast.walk(tree):  # importlib.import_module("regen_bench_plugins...") too
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and node.value.startswith("regen_bench_plugins"):
+                found.append(f"{rel(path)}:{node.lineno}: {node.value!r}")
+    assert found == []
+
+
+def test_core_imports_of_core_modules_are_at_module_level():
+    found = []
+    for path, module, tree in core_modules():
+        if rel(path) in FUNCTION_LEVEL_CORE_IMPORTS_ALLOWED:
+            continue
+        for line, target, in_function in imports(tree, module, path.name == "__init__.py"):
+            if in_function and layer_of(target) is not None:
+                found.append(f"{rel(path)}:{line}: {target}")
+    assert found == [], "import these at the top of the module:\n" + "\n".join(found)
+
+
+def test_no_plugin_imports_another_plugins_entry_point_module():
+    """Shared code lives in helper packages (encoders, providers, api_client, prompting)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    entry_modules = {target.split(":")[0] for target in project["entry-points"]["regen_bench"].values()}
+
+    def entry_module_of(dotted: str) -> str | None:
+        return next((e for e in entry_modules if dotted == e or dotted.startswith(e + ".")), None)
+
+    found = []
+    for path in python_files(PLUGINS):
+        module = dotted_name(path, PLUGINS, "regen_bench_plugins")
+        own = entry_module_of(module)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for line, target, _ in imports(tree, module, path.name == "__init__.py"):
+            other = entry_module_of(target)
+            if other is not None and other != own:
+                found.append(f"{rel(path)}:{line}: imports {target} (plugin {other})")
+    assert found == []
+
+
+# -- sizes a newcomer can read ---------------------------------------------------------
+
+
+def function_lengths():
+    for path in python_files(CORE):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+
+        def visit(node, prefix):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    name = f"{prefix}{child.name}"
+                    if not isinstance(child, ast.ClassDef):
+                        yield f"{rel(path)}:{name}", child.end_lineno - child.lineno + 1
+                    yield from visit(child, name + ".")
+                else:
+                    yield from visit(child, prefix)
+
+        yield from visit(tree, "")
+
+
+def test_no_core_function_reaches_80_lines():
+    long = {name: lines for name, lines in function_lengths() if lines >= MAX_FUNCTION_LINES}
+    new = {name: lines for name, lines in long.items() if name not in LONG_FUNCTIONS_ALLOWED}
+    assert new == {}, f"split these functions (under {MAX_FUNCTION_LINES} lines, aim for 60): {new}"
+
+
+def test_no_core_folder_holds_more_than_12_modules():
+    crowded = {rel(d): n for d in package_dirs(CORE) if (n := len(list(d.glob("*.py")))) > MAX_MODULES_PER_FOLDER}
+    assert crowded == {}, "split these folders by concern"
+
+
+def test_the_layering_check_catches_a_backward_import():
+    """The rule itself: a check that could never fail would keep nothing true."""
+    assert may_import("results", "data") and may_import("cli", "run") and may_import("data", "data")
+    assert not may_import("data", "results") and not may_import("util", "contracts")
+    assert may_import(PUBLIC_SURFACE, "contracts") and not may_import(PUBLIC_SURFACE, "data")
+    assert may_import("run", PUBLIC_SURFACE) and not may_import("contracts", PUBLIC_SURFACE)
+    tree = ast.parse("from ..results import schema\ndef f():\n    from regen_bench.cli import app\n")
+    found = list(imports(tree, "regen_bench.data.loading", False))
+    assert found == [(1, "regen_bench.results.schema", False), (3, "regen_bench.cli.app", True)]
