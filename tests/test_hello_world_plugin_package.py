@@ -1,5 +1,6 @@
 """The hello-world plugin of docs/plugin-authors.md, built and pip-installed for real."""
 
+import ast
 import json
 import os
 import re
@@ -39,6 +40,18 @@ def cli(*args, env=None):
 def test_hello_world_doc_fits_on_one_screen():
     module = code_blocks("python")[0]
     assert len(module.splitlines()) <= 60
+
+
+def test_hello_world_imports_only_the_public_surface():
+    """A plugin author starts from `from regen_bench import ...`, not from the core's folders."""
+    import regen_bench
+
+    tree = ast.parse(code_blocks("python")[0])
+    imported = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert imported and all(isinstance(node, ast.ImportFrom) and node.module == "regen_bench" for node in imported)
+    names = {alias.name for node in imported for alias in node.names}
+    assert names <= set(regen_bench.__all__)
+    assert {"Model", "Metric", "Component", "MetricOutput", "hookimpl"} <= names
 
 
 def test_installed_plugin_package_is_listed_and_runs(installed_hello_package, tmp_path):

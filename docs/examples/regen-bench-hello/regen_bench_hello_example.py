@@ -1,6 +1,4 @@
-from regen_bench import hookimpl
-from regen_bench.contracts.metric import Component, Metric, MetricOutput
-from regen_bench.contracts.model import Model, ModelOptions
+from regen_bench import Component, Metric, MetricOutput, Model, ModelOptions, hookimpl
 
 
 class HelloOptions(ModelOptions):
