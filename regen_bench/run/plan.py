@@ -1,0 +1,88 @@
+"""The plan of a run: which tasks, which metrics by default, which `k`, and the cache keys.
+
+Everything here is decided from the run's options, the loaded dataset and what the
+model class can do, before any model is fitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.model import Model
+from regen_bench.contracts.tasks import DEFAULT_K, KINDS, RANKING, TEXT, default_metrics, kind_of
+from regen_bench.run.generation_cache import GenerationCache
+from regen_bench.util.hashing import run_config_hash
+
+# The task the default plan adds for a model that recommends, when the dataset has targets.
+DEFAULT_RANKING_TASK = "next_item"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    tasks: list[str]
+    metric_names: list[str]
+    k: int | None  # items asked of recommend(); None when no ranking task runs (results.json `k`)
+    hash_k: int | None  # k as part of the cache key: only when it is not the default
+
+
+@dataclass(frozen=True)
+class CacheKeys:
+    config_hash: str  # results.json model.config_hash
+    run_key: str  # the generation cache's key of this run
+
+
+def model_kinds(model_cls: type[Model]) -> set[str]:
+    """The task kinds a model class can do: those whose model method it overrides."""
+    return {
+        kind.name for kind in KINDS.values()
+        if getattr(model_cls, kind.model_method) is not getattr(Model, kind.model_method)
+    }
+
+
+def default_tasks(available_tasks: list[str], has_targets: bool, kinds: set[str]) -> list[str]:
+    """Every task the dataset has that a model able to do `kinds` can do."""
+    tasks = [t for t in available_tasks if kind_of(t) is TEXT] if TEXT.name in kinds else []
+    if RANKING.name in kinds and has_targets:
+        tasks.append(DEFAULT_RANKING_TASK)
+    return tasks
+
+
+def check_tasks(tasks: list[str], kinds: set[str], model: str, dataset: str) -> None:
+    if not tasks:
+        raise RegenBenchError(f"dataset {dataset!r} has no task that model {model!r} can do")
+    for task in tasks:
+        kind = kind_of(task)
+        if kind.name in kinds:
+            continue
+        if kind is RANKING:
+            raise RegenBenchError(f"model {model!r} does not recommend items, so it cannot run task {task!r}")
+        if kind is TEXT:
+            raise RegenBenchError(f"model {model!r} only recommends items; it cannot run task {task!r}")
+        raise RegenBenchError(f"model {model!r} has no {kind.model_method}(), so it cannot run task {task!r}")
+
+
+def plan_run(config, loaded, model_cls: type[Model], dataset_name: str) -> RunPlan:
+    """Tasks (the given ones, else every one the dataset and model allow), metrics and k.
+
+    `config` is a RunConfig, `loaded` the load stage's LoadedExamples.
+    """
+    kinds = model_kinds(model_cls)
+    if config.tasks:
+        tasks = list(config.tasks)
+    else:
+        has_targets = any(e.target is not None for e in loaded.examples)
+        tasks = default_tasks(loaded.available_tasks, has_targets, kinds)
+    check_tasks(tasks, kinds, config.model, dataset_name)
+    ranks = any(kind_of(t) is RANKING for t in tasks)
+    return RunPlan(
+        tasks=tasks,
+        metric_names=list(config.metrics) or default_metrics(tasks),
+        k=config.k if ranks else None,
+        hash_k=config.k if ranks and config.k != DEFAULT_K else None,
+    )
+
+
+def cache_keys(plan: RunPlan, model_config: dict, seed: int, split_hash: str, dataset_sha256: str) -> CacheKeys:
+    config_hash = run_config_hash(model_config, seed, split_hash, plan.tasks, k=plan.hash_k)
+    return CacheKeys(config_hash=config_hash, run_key=GenerationCache.run_key(config_hash, dataset_sha256))
