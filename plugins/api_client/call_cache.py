@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from regen_bench_plugins.api_client.keys import redact
 from regen_bench.util.paths import cache_dir
+from regen_bench_plugins.api_client.keys import redact
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -48,6 +48,19 @@ CREATE TABLE IF NOT EXISTS embeddings (
     created REAL NOT NULL
 );
 """
+
+
+SQL_VARIABLES = 500  # keys bound per statement: under SQLite's limit on bound parameters
+
+
+def select_by_keys(conn: sqlite3.Connection, query: str, keys: list[str], params: tuple = ()) -> list[tuple]:
+    """The rows of `query` for all `keys`, a statement per SQL_VARIABLES keys; `query` has
+    `{marks}` where the key placeholders go (`... WHERE key IN ({marks})`), after `params`."""
+    rows: list[tuple] = []
+    for start in range(0, len(keys), SQL_VARIABLES):
+        chunk = keys[start : start + SQL_VARIABLES]
+        rows += conn.execute(query.format(marks=",".join("?" * len(chunk))), [*params, *chunk]).fetchall()
+    return rows
 
 
 @dataclass(frozen=True)
@@ -79,20 +92,17 @@ class CallCache:
         return self.get_many([key]).get(key)
 
     def get_many(self, keys: list[str]) -> dict[str, CachedCall]:
-        found: dict[str, CachedCall] = {}
-        unique = list(dict.fromkeys(keys))
         with self._lock:
-            for start in range(0, len(unique), 500):
-                chunk = unique[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
-                    f"SELECT key, response, input_tokens, output_tokens, attempts FROM calls "
-                    f"WHERE status = 'ok' AND key IN ({marks})",
-                    chunk,
-                ).fetchall()
-                for key, response, input_tokens, output_tokens, attempts in rows:
-                    found[key] = CachedCall(response or "", input_tokens, output_tokens, attempts)
-        return found
+            rows = select_by_keys(
+                self._conn,
+                "SELECT key, response, input_tokens, output_tokens, attempts FROM calls "
+                "WHERE status = 'ok' AND key IN ({marks})",
+                list(dict.fromkeys(keys)),
+            )
+        return {
+            key: CachedCall(response or "", input_tokens, output_tokens, attempts)
+            for key, response, input_tokens, output_tokens, attempts in rows
+        }
 
     def put_ok(
         self, key: str, *, provider: str, model: str, text: str,
@@ -133,18 +143,14 @@ class CallCache:
     # -- embeddings --------------------------------------------------------------------
     def get_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
         with self._lock:
-            for start in range(0, len(unique), 500):
-                chunk = unique[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
-                    f"SELECT key, dim, vector FROM embeddings WHERE key IN ({marks})", chunk
-                ).fetchall()
-                for key, dim, blob in rows:
-                    vector = np.frombuffer(blob, dtype="<f4")
-                    if vector.shape[0] == dim:
-                        found[key] = vector.astype(np.float32)
+            rows = select_by_keys(
+                self._conn, "SELECT key, dim, vector FROM embeddings WHERE key IN ({marks})", list(dict.fromkeys(keys))
+            )
+        for key, dim, blob in rows:
+            vector = np.frombuffer(blob, dtype="<f4")
+            if vector.shape[0] == dim:
+                found[key] = vector.astype(np.float32)
         return found
 
     def put_vectors(self, embedder: str, items: list[tuple[str, np.ndarray]]) -> None:

@@ -27,14 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from regen_bench.util.hashing import hash_config, sha256_text
+
 from regen_bench_plugins.api_client.call_cache import CallCache
 from regen_bench_plugins.api_client.errors import ApiCallError
 from regen_bench_plugins.api_client.keys import redact
+from regen_bench_plugins.api_client.options import CallSettings
 from regen_bench_plugins.api_client.pool import run_pool
 from regen_bench_plugins.api_client.rate_limit import RateLimiter, estimate_tokens
 from regen_bench_plugins.api_client.retry import Attempted, RetryPolicy, call_with_retries
 from regen_bench_plugins.api_client.usage import PriceTable, UsageMeter
-from regen_bench.util.hashing import hash_config, sha256_text
 
 T = TypeVar("T")
 ROLES = ("user", "assistant")
@@ -170,7 +172,9 @@ def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
         return executor.submit(lambda: asyncio.run(factory())).result()
 
 
-def _open_cache(cache: CallCache | str | Path | bool | None) -> CallCache | None:
+def open_cache(cache: CallCache | str | Path | bool | None) -> CallCache | None:
+    """The call cache a `cache` argument names: True the default file, a path that file,
+    a `CallCache` itself, None or False none."""
     if cache is None or cache is False:
         return None
     if cache is True:
@@ -178,6 +182,11 @@ def _open_cache(cache: CallCache | str | Path | bool | None) -> CallCache | None
     if isinstance(cache, CallCache):
         return cache
     return CallCache(cache)
+
+
+def usage_meter(provider: str, model: str, prices: PriceTable | str | Path | None) -> UsageMeter:
+    """A usage meter priced by `prices` (a table, a JSON file merged over the defaults, or None)."""
+    return UsageMeter(provider, model, prices if isinstance(prices, PriceTable) else PriceTable.load(prices))
 
 
 class CallRunner:
@@ -188,29 +197,23 @@ class CallRunner:
         self,
         provider: ChatProvider,
         *,
-        concurrency: int = 4,
-        rpm: float | None = None,
-        tpm: float | None = None,
-        retries: int = 3,
-        timeout: float | None = 60.0,
-        backoff: float = 1.0,
-        max_backoff: float = 60.0,
         cache: CallCache | str | Path | bool | None = True,
         prices: PriceTable | str | Path | None = None,
         limiter: RateLimiter | None = None,
         rng: random.Random | None = None,
         on_result: Callable[[CallResult], Any] | None = None,
+        **settings: Any,
     ):
-        if concurrency < 1:
-            raise ValueError("concurrency must be >= 1")
+        """`settings`: the `CallSettings` (concurrency, rpm, tpm, retries, timeout, backoff,
+        max_backoff); `limiter` replaces the one rpm/tpm would make (shared by runners)."""
+        call = CallSettings(**settings)
         self.provider = provider
-        self.concurrency = int(concurrency)
-        self.limiter = limiter or RateLimiter(rpm, tpm)
-        self.policy = RetryPolicy(retries=retries, timeout=timeout, backoff=backoff, max_backoff=max_backoff)
-        self.cache = _open_cache(cache)
+        self.concurrency = call.concurrency
+        self.limiter = limiter or call.rate_limiter()
+        self.policy = call.retry_policy()
+        self.cache = open_cache(cache)
         self._owns_cache = self.cache is not None and not isinstance(cache, CallCache)
-        prices = prices if isinstance(prices, PriceTable) else PriceTable.load(prices)
-        self.usage = UsageMeter(provider.provider, provider.model, prices)
+        self.usage = usage_meter(provider.provider, provider.model, prices)
         self.stats = {"calls": 0, "cache_hits": 0, "failed": 0, "retries": 0}
         self.rng = rng or random.Random()
         self.on_result = on_result
@@ -334,31 +337,22 @@ def run_calls(
     requests: Sequence[CallRequest],
     call_fn: ChatProvider | CallFn,
     *,
-    concurrency: int = 4,
-    rpm: float | None = None,
-    tpm: float | None = None,
-    retries: int = 3,
-    timeout: float | None = 60.0,
-    backoff: float = 1.0,
-    max_backoff: float = 60.0,
-    cache: CallCache | str | Path | bool | None = None,
+    cache: CallCache | str | Path | bool | None = None,  # unlike CallRunner: a one-off batch caches only when asked
     prices: PriceTable | str | Path | None = None,
     provider: str = "custom",
     model: str = "custom",
     endpoint: str | None = None,
+    **settings: Any,
 ) -> list[CallResult]:
     """Run one batch from synchronous code (see `CallRunner` to keep usage across batches).
 
     `call_fn` is a provider or a bare `async (CallRequest) -> Completion`; for the latter,
-    `provider`/`model`/`endpoint` name it in cache keys and usage.
+    `provider`/`model`/`endpoint` name it in cache keys and usage. `settings` are the
+    `CallSettings`, as for `CallRunner`.
     """
     if not isinstance(call_fn, ChatProvider):
         call_fn = _FunctionProvider(call_fn, provider, model, endpoint)
-    runner = CallRunner(
-        call_fn, concurrency=concurrency, rpm=rpm, tpm=tpm, retries=retries, timeout=timeout,
-        backoff=backoff, max_backoff=max_backoff, cache=cache, prices=prices,
-    )
-    with runner:
+    with CallRunner(call_fn, cache=cache, prices=prices, **settings) as runner:
         return runner.run(requests)
 
 

@@ -16,17 +16,18 @@ import contextlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from regen_bench.util.hashing import hash_config
 from regen_bench_plugins.api_client.call_cache import CallCache
-from regen_bench_plugins.api_client.calls import _open_cache, run_jobs, run_sync
+from regen_bench_plugins.api_client.calls import open_cache, run_jobs, run_sync, usage_meter
 from regen_bench_plugins.api_client.errors import ApiCallError, EmbeddingError
 from regen_bench_plugins.api_client.keys import redact
-from regen_bench_plugins.api_client.rate_limit import RateLimiter, estimate_tokens
-from regen_bench_plugins.api_client.retry import RetryPolicy
-from regen_bench_plugins.api_client.usage import PriceTable, UsageMeter
-from regen_bench.util.hashing import hash_config
+from regen_bench_plugins.api_client.options import CallSettings
+from regen_bench_plugins.api_client.rate_limit import estimate_tokens
+from regen_bench_plugins.api_client.usage import PriceTable
 
 EmbedBatchFn = Callable[[list[str]], Awaitable[tuple[list[list[float]], int | None]]]
 
@@ -42,31 +43,26 @@ class ApiEmbedder:
         base_url: str | None = None,
         dimensions: int | None = None,
         batch_size: int = 100,
-        concurrency: int = 4,
-        rpm: float | None = None,
-        tpm: float | None = None,
-        retries: int = 3,
-        timeout: float | None = 60.0,
-        backoff: float = 1.0,
-        max_backoff: float = 60.0,
         cache: CallCache | str | Path | bool | None = True,
         prices: PriceTable | str | Path | None = None,
+        **settings: Any,
     ):
+        """`settings`: the `CallSettings` (concurrency, rpm, tpm, retries, timeout, backoff, max_backoff)."""
         if not model:
             raise ValueError("an embedder needs a model id")
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        call = CallSettings(**settings)
         self.model = model
         self.base_url = base_url.rstrip("/") if base_url else None
         self.dimensions = dimensions
         self.batch_size = min(int(batch_size), self.max_batch_size)
-        self.concurrency = int(concurrency)
-        self.limiter = RateLimiter(rpm, tpm)
-        self.policy = RetryPolicy(retries=retries, timeout=timeout, backoff=backoff, max_backoff=max_backoff)
+        self.concurrency = call.concurrency
+        self.limiter = call.rate_limiter()
+        self.policy = call.retry_policy()
         self._cache_option = cache
         self._cache: CallCache | None = None
-        prices = prices if isinstance(prices, PriceTable) else PriceTable.load(prices)
-        self.meter = UsageMeter(self.provider, model, prices)
+        self.meter = usage_meter(self.provider, model, prices)
         self.cache_hits = 0
         self.rng = random.Random()
 
@@ -91,8 +87,9 @@ class ApiEmbedder:
         return hash_config({"kind": "embed", "id": self.id, "endpoint": self.endpoint, "text": text}, length=64)
 
     def _cache_handle(self) -> CallCache | None:
-        if self._cache is None and self._cache_option not in (None, False):
-            self._cache = _open_cache(self._cache_option)
+        # Opened on first use: building an embedder (e.g. for a signature) touches no file.
+        if self._cache is None:
+            self._cache = open_cache(self._cache_option)
         return self._cache
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

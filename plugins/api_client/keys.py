@@ -2,13 +2,15 @@
 
 `api_key_from_env` raises a clear error naming the variable(s) to set; `redact` scrubs
 every key value the process knows of from a string before it is stored (an error
-message echoed by a server, say).
+message echoed by a server, say); `public_endpoint` drops what a URL may carry besides
+where it points (user:password@, a ?key= query) before the URL is recorded.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
 
 from regen_bench_plugins.api_client.errors import MissingApiKeyError
 
@@ -42,3 +44,12 @@ def redact(text: str | None, extra: Iterable[str] = ()) -> str | None:
     for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
         text = text.replace(secret, "[redacted]")
     return text
+
+
+def public_endpoint(url: str) -> str:
+    """scheme://host[:port]/path of a URL: without the credentials, query or fragment it may carry."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))

@@ -24,17 +24,16 @@ import sqlite3
 import threading
 from pathlib import Path
 from typing import Iterable, Protocol, runtime_checkable
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from regen_bench.util.hashing import sha256_file, sha256_text
 from regen_bench.util.paths import cache_dir
+from regen_bench_plugins.api_client import public_endpoint, select_by_keys
 
 DB_NAME = "embeddings.sqlite"
 # Texts handed to `Embedder.embed` per call; each chunk is stored before the next starts.
 DEFAULT_CHUNK = 256
-_SQL_VARS = 500  # stay under SQLite's bound-parameter limit
 
 
 @runtime_checkable
@@ -90,20 +89,13 @@ class EmbeddingCache:
     # -- embeddings ---------------------------------------------------------------------
 
     def get_many(self, model: str, keys: Iterable[str]) -> dict[str, np.ndarray]:
-        keys = list(keys)
         found: dict[str, np.ndarray] = {}
-        for start in range(0, len(keys), _SQL_VARS):
-            chunk = keys[start : start + _SQL_VARS]
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT text_sha256, dim, vector FROM embeddings WHERE model = ? AND text_sha256 IN ({marks})",
-                [model, *chunk],
-            )
-            for key, dim, blob in rows:
-                vector = np.frombuffer(blob, dtype=np.float32)
-                if vector.shape[0] != dim:
-                    continue  # a damaged row: treat as missing, it is recomputed
-                found[key] = vector
+        query = "SELECT text_sha256, dim, vector FROM embeddings WHERE model = ? AND text_sha256 IN ({marks})"
+        for key, dim, blob in select_by_keys(self._conn, query, list(keys), (model,)):
+            vector = np.frombuffer(blob, dtype=np.float32)
+            if vector.shape[0] != dim:
+                continue  # a damaged row: treat as missing, it is recomputed
+            found[key] = vector
         return found
 
     def put_many(self, model: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
@@ -172,11 +164,7 @@ def cache_model_id(embedder: Embedder) -> str:
     endpoint = getattr(embedder, "endpoint", None)
     if not endpoint or not isinstance(endpoint, str):
         return embedder.id
-    parts = urlsplit(endpoint)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{embedder.id}|endpoint:{urlunsplit((parts.scheme, host, parts.path.rstrip('/'), '', ''))}"
+    return f"{embedder.id}|endpoint:{public_endpoint(endpoint)}"
 
 
 def embed_cached(

@@ -16,17 +16,15 @@ Every embedding is cached on disk by (embedder id, sha256 of the text); see
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 import numpy as np
 from pydantic import Field
 
 from regen_bench import hookimpl
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
-
+from regen_bench_plugins.api_client import public_endpoint
 from regen_bench_plugins.encoders.embedding_cache import Embedder, EmbeddingCache, embed_cached
-
-API_PROVIDERS = ("openai", "gemini")
+from regen_bench_plugins.encoders.local_embedder import SentenceTransformerEmbedder
+from regen_bench_plugins.providers import PROVIDERS, embedder as api_embedder
 
 
 class SemsimOptions(MetricOptions):
@@ -45,20 +43,11 @@ def _api_provider(model: str | None) -> tuple[str, str] | None:
     if model is None:
         return None
     provider, colon, name = model.partition(":")
-    if colon and provider in API_PROVIDERS:
+    if colon and provider in PROVIDERS:
         if not name:
             raise ValueError(f"semsim: model {model!r} names no model after {provider}:")
         return provider, name
     return None
-
-
-def _public_endpoint(url: str) -> str:
-    """scheme://host[:port]/path of a base URL, without credentials, query or fragment."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
 def cosine_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -100,10 +89,10 @@ class SemsimMetric(Metric):
     higher_is_better = True
     recompute_tolerance = 1e-6  # float32 MiniLM: last-bit differences with batching
     Options = SemsimOptions
+    spec_option = "model"  # --metric semsim:openai:text-embedding-3-small
 
     def calls_paid_api(self) -> bool:
         return _api_provider(self.options.model) is not None  # an `openai:`/`gemini:` embedding model
-    spec_option = "model"  # --metric semsim:openai:text-embedding-3-small
 
     def __init__(self, embedder: Embedder | None = None, **options):
         """`embedder` (Python API only) replaces the one the options would select."""
@@ -119,17 +108,9 @@ class SemsimMetric(Metric):
             o = self.options
             api = _api_provider(o.model)
             if api is None:
-                from regen_bench_plugins.encoders.local_embedder import SentenceTransformerEmbedder
-
                 self._embedder = SentenceTransformerEmbedder(o.model, batch_size=o.batch_size, device=o.device)
-            elif api[0] == "openai":
-                from regen_bench_plugins.providers.openai_api import OpenAIEmbedder
-
-                self._embedder = OpenAIEmbedder(api[1], base_url=o.base_url)
             else:
-                from regen_bench_plugins.providers.gemini_api import GeminiEmbedder
-
-                self._embedder = GeminiEmbedder(api[1], base_url=o.base_url)
+                self._embedder = api_embedder(*api, base_url=o.base_url)
         return self._embedder
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
@@ -163,7 +144,7 @@ class SemsimMetric(Metric):
         if api is not None and not self._injected:
             settings: dict[str, object] = {"model": f"{api[0]}:{api[1]}"}
             if self.options.base_url:
-                settings["endpoint"] = _public_endpoint(self.options.base_url)
+                settings["endpoint"] = public_endpoint(self.options.base_url)
         else:
             embedder = self.embedder
             if hasattr(embedder, "signature_settings"):
