@@ -28,6 +28,7 @@ import logging
 import math
 import re
 import string
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,8 +36,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from regen_bench import hookimpl
 from regen_bench.contracts.errors import RegenBenchError
-from regen_bench.util.hashing import canonical_json, sha256_text
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
+from regen_bench.util.hashing import canonical_json, sha256_text
+from regen_bench_plugins.api_client import ApiClientOptions, CallRequest, CallResult, CallRunner
+from regen_bench_plugins.prompting.history import render_history
+from regen_bench_plugins.providers import chat_provider
 
 log = logging.getLogger("regen_bench.llm_rater")
 
@@ -166,40 +170,25 @@ def load_rubric(rubric: str | Path = "default") -> Rubric:
 
 
 # -- prompts -----------------------------------------------------------------------------
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+HISTORY_EMPTY = "(no purchases)"
+HISTORY_OMITTED = "({n} earlier purchases omitted)"
 
 
-def _item_line(item) -> list[str]:
+def item_text(item) -> str:
+    """The title as it is (not clipped), the full category path, the price."""
     parts = [f'"{item.title}"' if item.title else f"item {item.asin}"]
     if item.category:
         parts.append(item.category)
     if item.price is not None:
         parts.append(f"${item.price:.2f}")
-    return parts
+    return " | ".join(parts)
 
 
 def format_history(history, fmt: HistoryFormat) -> str:
-    if not history:
-        return "(no purchases)"
-    shown = history[-fmt.max_items :]
-    lines = [f"({len(history) - len(shown)} earlier purchases omitted)"] if len(shown) < len(history) else []
-    for number, purchase in enumerate(shown, 1):
-        parts = _item_line(purchase.item)
-        review = purchase.review
-        if review is not None:
-            bits = []
-            if review.rating is not None:
-                bits.append(f"rated {review.rating:g}/5")
-            if review.summary:
-                bits.append(f'"{_clip(review.summary, 100)}"')
-            if review.text and fmt.review_chars:
-                bits.append(_clip(review.text, fmt.review_chars))
-            if bits:
-                parts.append("review: " + " ".join(bits))
-        lines.append(f"{number}. " + " | ".join(parts))
-    return "\n".join(lines)
+    return render_history(
+        history, max_items=fmt.max_items, review_chars=fmt.review_chars, item_text=item_text,
+        empty=HISTORY_EMPTY, omitted=HISTORY_OMITTED,
+    )
 
 
 def _task_of(example, reference: str) -> str | None:
@@ -219,7 +208,7 @@ def build_prompt(rubric: Rubric, prediction: str, reference: str, example) -> tu
     task = _task_of(example, reference)
     fields["task"] = rubric.tasks.get(task, task.replace("_", " ")) if task else GENERIC_TASK
     fields["history"] = format_history(example.history, rubric.history)
-    fields["target"] = " | ".join(_item_line(example.target.item)) if example.target is not None else "(not given)"
+    fields["target"] = item_text(example.target.item) if example.target is not None else "(not given)"
     return _text(rubric.prompt).format(**fields), "full"
 
 
@@ -252,24 +241,43 @@ def parse_scores(text: str | None, rubric: Rubric) -> tuple[dict[str, int] | Non
     return scores, None
 
 
+@dataclass
+class Ratings:
+    """Per example: the scores (None until rated), "rated"/"failed"/"invalid", the error."""
+
+    scores: list[dict[str, int] | None]
+    status: list[str]
+    errors: list[str | None]
+    failed_calls: int = 0
+
+    @classmethod
+    def empty(cls, n: int) -> "Ratings":
+        return cls([None] * n, ["rated"] * n, [None] * n)
+
+    def take(self, i: int, result: CallResult, rubric: Rubric) -> str | None:
+        """Record the judge's answer about example i; what is wrong with it when it is unusable
+        (None when it is rated, or when the call failed, which is recorded as failed)."""
+        if not result.ok:
+            self.failed_calls += 1
+            self.status[i], self.errors[i] = "failed", result.error
+            return None
+        parsed, problem = parse_scores(result.text, rubric)
+        if parsed is not None:
+            self.scores[i] = parsed
+        return problem
+
+
 # -- the metric ----------------------------------------------------------------------------
-class LlmRaterOptions(MetricOptions):
+class LlmRaterOptions(ApiClientOptions, MetricOptions):
+    """The judge and the rubric; how it is called (concurrency, rpm, retries, base_url,
+    api_key_env, prices, cache...) is `ApiClientOptions`."""
+
     provider: Literal["openai", "gemini"] = "openai"
     model: str | None = None  # default: gpt-4o-mini (openai), gemini-2.0-flash (gemini)
-    base_url: str | None = None  # OpenAI-compatible server (vLLM, Ollama) or a Gemini endpoint root
-    api_key_env: str | None = None  # default OPENAI_API_KEY; GEMINI_API_KEY then GOOGLE_API_KEY
     rubric: str = "default"  # a shipped rubric name or a path to a rubric JSON file
     temperature: float = Field(0.0, ge=0.0)
     max_tokens: int = Field(256, ge=1)
     json_mode: bool = True  # response_format json_object / response_mime_type application/json
-    concurrency: int = Field(4, ge=1)
-    rpm: float | None = Field(None, gt=0)
-    tpm: float | None = Field(None, gt=0)
-    retries: int = Field(3, ge=0)
-    timeout: float = Field(60.0, gt=0)  # seconds per attempt
-    backoff: float = Field(1.0, ge=0)  # first retry wait in seconds (doubles), unless Retry-After says
-    prices: str | None = None  # JSON price table merged over the defaults
-    cache: bool = True
 
 
 class LlmRaterMetric(Metric):
@@ -285,18 +293,13 @@ class LlmRaterMetric(Metric):
     def __init__(self, **options):
         super().__init__(**options)
         self.rubric = load_rubric(self.options.rubric)
-        if self.options.prices:
-            from regen_bench_plugins.api_client import PriceTable
-
-            PriceTable.load(self.options.prices)  # fail early on a bad price file
+        self.options.price_table()  # fail now on a bad price file, not after the first paid call
 
     @property
     def model_id(self) -> str:
         return self.options.model or DEFAULT_MODELS[self.options.provider]
 
     def provider(self):
-        from regen_bench_plugins.providers import chat_provider
-
         return chat_provider(
             self.options.provider, self.model_id, base_url=self.options.base_url,
             api_key_env=self.options.api_key_env, timeout=self.options.timeout,
@@ -306,11 +309,7 @@ class LlmRaterMetric(Metric):
         o = self.options
         settings: dict[str, Any] = {"provider": o.provider, "model": self.model_id}
         if o.base_url:
-            # The base URL decides which server answers (the same model name on Ollama,
-            # vLLM or a proxy may be different weights or quantisation), so two numbers
-            # from different endpoints must not look comparable. A short hash, not the
-            # URL itself: internal host names and ports stay out of published results.
-            settings["endpoint"] = sha256_text(o.base_url.rstrip("/"))[:8]
+            settings["endpoint"] = o.endpoint_digest(8)
         settings.update({
             "rubric": self.rubric.sha[:12],
             "temp": f"{o.temperature:g}",
@@ -324,33 +323,20 @@ class LlmRaterMetric(Metric):
         return self._signature()
 
     def _request(self, messages, label):
-        from regen_bench_plugins.api_client import CallRequest
-
         o = self.options
         return CallRequest(
             messages=tuple(messages), system=self.rubric.system, temperature=o.temperature,
             max_tokens=o.max_tokens, json_mode=o.json_mode, template_sha=self.rubric.sha, label=label,
         )
 
-    def _rate(self, runner, prompts: list[str], labels: list[str]):
-        """First answers, then one repair call for each unusable answer."""
-        n = len(prompts)
-        scores: list[dict[str, int] | None] = [None] * n
-        status = ["rated"] * n
-        errors: list[str | None] = [None] * n
-        failed_calls = 0
-
-        first = runner.run([self._request([("user", p)], label) for p, label in zip(prompts, labels)]) if n else []
+    def _rate(self, runner, prompts: list[str], labels: list[str]) -> tuple[Ratings, int]:
+        """First answers, then one repair call for each unusable answer; (ratings, repairs)."""
+        ratings = Ratings.empty(len(prompts))
+        first = runner.run([self._request([("user", p)], label) for p, label in zip(prompts, labels)]) if prompts else []
         to_repair: list[tuple[int, str, str]] = []
         for i, result in enumerate(first):
-            if not result.ok:
-                failed_calls += 1
-                status[i], errors[i] = "failed", result.error
-                continue
-            parsed, problem = parse_scores(result.text, self.rubric)
-            if parsed is not None:
-                scores[i] = parsed
-            else:
+            problem = ratings.take(i, result, self.rubric)
+            if problem is not None:
                 to_repair.append((i, result.text or "", problem))
 
         if to_repair:
@@ -364,20 +350,13 @@ class LlmRaterMetric(Metric):
                 for i, answer, problem in to_repair
             ]
             for (i, _, problem), result in zip(to_repair, runner.run(repairs)):
-                if not result.ok:
-                    failed_calls += 1
-                    status[i], errors[i] = "failed", result.error
-                    continue
-                parsed, again = parse_scores(result.text, self.rubric)
-                if parsed is not None:
-                    scores[i] = parsed
-                else:
-                    status[i], errors[i] = "invalid", f"first answer: {problem}; after repair: {again}"
-        return scores, status, errors, failed_calls, len(to_repair)
+                again = ratings.take(i, result, self.rubric)
+                if again is not None:
+                    ratings.status[i] = "invalid"
+                    ratings.errors[i] = f"first answer: {problem}; after repair: {again}"
+        return ratings, len(to_repair)
 
     def score(self, predictions: list, references: list, examples: list | None) -> MetricOutput:
-        from regen_bench_plugins.api_client import CallRunner
-
         n = len(predictions)
         if len(references) != n:
             raise ValueError(f"llm-rater: {n} predictions but {len(references)} references")
@@ -393,12 +372,9 @@ class LlmRaterMetric(Metric):
             labels.append(example.example_id if example is not None else str(i))
 
         o = self.options
-        runner = CallRunner(
-            self.provider(), concurrency=o.concurrency, rpm=o.rpm, tpm=o.tpm, retries=o.retries,
-            timeout=o.timeout, backoff=o.backoff, cache=o.cache, prices=o.prices,
-        )
-        with runner:
-            scores, status, errors, failed_calls, repairs = self._rate(runner, prompts, labels)
+        with CallRunner(self.provider(), **o.client_kwargs()) as runner:
+            ratings, repairs = self._rate(runner, prompts, labels)
+        scores, status, errors = ratings.scores, ratings.status, ratings.errors
 
         rated = sum(1 for s in scores if s is not None)
         failed_examples = status.count("failed")
@@ -432,7 +408,7 @@ class LlmRaterMetric(Metric):
         counts = {
             "rated": rated,
             "unrated": n - rated,
-            "failed_calls": failed_calls,
+            "failed_calls": ratings.failed_calls,
             "cache_hits": runner.stats["cache_hits"],
             "repairs": repairs,
             "invalid_answers": status.count("invalid"),

@@ -31,34 +31,28 @@ resumes there.
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from regen_bench import hookimpl
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.examples import Example
-from regen_bench.util.hashing import sha256_text
-from regen_bench.contracts.model import Model, ModelOptions
+from regen_bench.contracts.model import ModelOptions
+from regen_bench_plugins.api_client import ApiClientOptions, CallRequest, CallRunner, UsageMeter
+from regen_bench_plugins.models.local_lm import LocalPromptingModel
 from regen_bench_plugins.prompting.base import FAILED_OUTPUT, PromptingModel, PromptingOptions
 from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA
+from regen_bench_plugins.providers import chat_provider
 
 log = logging.getLogger("regen_bench.llm_prompting")
 
 
 # -- API models ---------------------------------------------------------------------------
-class ApiPromptingOptions(PromptingOptions):
+class ApiPromptingOptions(ApiClientOptions, PromptingOptions):
+    """The prompt (PromptingOptions) and how the API is called (ApiClientOptions), plus:"""
+
     model: str | None = None  # default: gpt-4o-mini (llm-openai), gemini-2.0-flash (llm-gemini)
-    base_url: str | None = None  # OpenAI-compatible server's /v1 (vLLM, Ollama), or a Gemini endpoint root
-    api_key_env: str | None = None  # the variable holding the key (default OPENAI_API_KEY; GEMINI/GOOGLE_API_KEY)
-    concurrency: int = Field(4, ge=1)
-    rpm: float | None = Field(None, gt=0)
-    tpm: float | None = Field(None, gt=0)
-    retries: int = Field(3, ge=0)
-    timeout: float = Field(60.0, gt=0)  # seconds per attempt
-    backoff: float = Field(1.0, ge=0)  # first retry wait in seconds (doubles), unless Retry-After says
-    prices: str | None = None  # JSON price table (USD per 1M tokens) merged over the defaults
-    cache: bool = True  # the SQLite call cache
     on_error: Literal["skip", "raise"] = "skip"  # a call failed after retries: None (retried next run), or raise
     batch_size: int = Field(32, ge=1)  # examples per generate() call: the unit the runner caches
 
@@ -78,10 +72,7 @@ class ApiPromptingModel(PromptingModel):
         super().__init__(**options)
         self.batch_size = self.options.batch_size
         self._runner_obj = None
-        if self.options.prices:
-            from regen_bench_plugins.api_client import PriceTable
-
-            PriceTable.load(self.options.prices)  # fail early on a bad price file
+        self.options.price_table()  # fail now on a bad price file, not after the first paid call
 
     @property
     def model_id(self) -> str:
@@ -89,10 +80,7 @@ class ApiPromptingModel(PromptingModel):
 
     @property
     def endpoint_hash(self) -> str | None:
-        # Which server answers matters (the same model name on Ollama, vLLM or a proxy may be
-        # other weights), but the URL itself (internal hosts, ports) stays out of results.
-        base_url = self.options.base_url
-        return sha256_text(base_url.rstrip("/"))[:12] if base_url else None
+        return self.options.endpoint_digest(12)
 
     def config(self) -> dict:
         o = self.options
@@ -108,26 +96,16 @@ class ApiPromptingModel(PromptingModel):
         }
 
     def provider(self):
-        from regen_bench_plugins.providers import chat_provider
-
         o = self.options
         return chat_provider(self.provider_name, self.model_id, base_url=o.base_url, api_key_env=o.api_key_env,
                              timeout=o.timeout)
 
     def _runner(self):
         if self._runner_obj is None:
-            from regen_bench_plugins.api_client import CallRunner
-
-            o = self.options
-            self._runner_obj = CallRunner(
-                self.provider(), concurrency=o.concurrency, rpm=o.rpm, tpm=o.tpm, retries=o.retries,
-                timeout=o.timeout, backoff=o.backoff, cache=o.cache, prices=o.prices,
-            )
+            self._runner_obj = CallRunner(self.provider(), **self.options.client_kwargs())
         return self._runner_obj
 
     def requests(self, examples: list[Example], task: str):
-        from regen_bench_plugins.api_client import CallRequest
-
         o = self.options
         return [
             CallRequest(
@@ -174,9 +152,7 @@ class ApiPromptingModel(PromptingModel):
             runner = self._runner_obj
             meter, stats = runner.usage.as_dict(), runner.stats
         else:
-            from regen_bench_plugins.api_client import PriceTable, UsageMeter
-
-            meter = UsageMeter(self.provider_name, self.model_id, PriceTable.load(self.options.prices)).as_dict()
+            meter = UsageMeter(self.provider_name, self.model_id, self.options.price_table()).as_dict()
             stats = {"calls": 0, "cache_hits": 0, "failed": 0, "retries": 0}
         return {
             "provider": self.provider_name,
@@ -235,8 +211,6 @@ class GeminiPromptingModel(ApiPromptingModel):
 
 @hookimpl
 def register_models(register):
-    from regen_bench_plugins.models.local_lm import LocalPromptingModel
-
     register(OpenAIPromptingModel)
     register(GeminiPromptingModel)
     register(LocalPromptingModel)

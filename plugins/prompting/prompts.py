@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from regen_bench.contracts.examples import Example
 from regen_bench.util.hashing import canonical_json, hash_config, sha256_text
+from regen_bench_plugins.prompting.history import clip, render_history
 
 # Bump when the code below changes what a prompt looks like for the same templates.
 FORMAT_VERSION = 1
@@ -96,11 +97,6 @@ def template_sha() -> str:
 TEMPLATE_SHA = template_sha()
 
 
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
-
-
 def _category(category: str | None) -> str | None:
     """The last two levels of an Amazon category path ("A - B - C - D" -> "C - D")."""
     if not category:
@@ -110,7 +106,7 @@ def _category(category: str | None) -> str | None:
 
 
 def item_text(item) -> str:
-    parts = [f'"{_clip(item.title, 200)}"' if item.title else f"item {item.asin}"]
+    parts = [f'"{clip(item.title, 200)}"' if item.title else f"item {item.asin}"]
     category = _category(item.category)
     if category:
         parts.append(category)
@@ -126,27 +122,10 @@ class PromptFormat:
 
 
 def history_text(history, fmt: PromptFormat) -> str:
-    if not history:
-        return TEMPLATES["history_empty"]
-    shown = history[-fmt.history_items :] if fmt.history_items > 0 else []
-    lines = []
-    if len(shown) < len(history):
-        lines.append(TEMPLATES["history_omitted"].format(n=len(history) - len(shown)))
-    for number, purchase in enumerate(shown, 1):
-        line = f"{number}. {item_text(purchase.item)}"
-        review = purchase.review
-        if review is not None:
-            bits = []
-            if review.rating is not None:
-                bits.append(f"rated {review.rating:g}/5")
-            if review.summary:
-                bits.append(f'"{_clip(review.summary, 100)}"')
-            if review.text and fmt.review_chars > 0:
-                bits.append(_clip(review.text, fmt.review_chars))
-            if bits:
-                line += " | review: " + " ".join(bits)
-        lines.append(line)
-    return "\n".join(lines)
+    return render_history(
+        history, max_items=fmt.history_items, review_chars=fmt.review_chars, item_text=item_text,
+        empty=TEMPLATES["history_empty"], omitted=TEMPLATES["history_omitted"],
+    )
 
 
 def task_template(task: str) -> dict:
@@ -166,7 +145,7 @@ def user_prompt(example: Example, task: str, fmt: PromptFormat) -> str:
     template = task_template(task)
     blocks = [TEMPLATES["history_header"] + "\n" + history_text(example.history, fmt)]
     if example.critique:
-        blocks.append(TEMPLATES["critique"].format(critique=_clip(example.critique, 500)))
+        blocks.append(TEMPLATES["critique"].format(critique=clip(example.critique, 500)))
     if template["target"] and example.target is not None:
         blocks.append(TEMPLATES["target"].format(item=item_text(example.target.item)))
     blocks.append(TEMPLATES["task"].format(instruction=template["instruction"]))
