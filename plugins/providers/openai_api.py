@@ -13,17 +13,18 @@ import contextlib
 
 import numpy as np
 
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench_plugins.api_client import ApiCallError, ApiEmbedder, CallRequest, Completion, api_key_from_env, parse_retry_after
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 
 
 def _import_openai():
+    # Imported when a session opens, not with the plugin: `openai` is an optional extra and
+    # slow to import, and listing or scoring without an OpenAI call must not need it.
     try:
         import openai
     except ImportError:  # pragma: no cover - depends on the environment
-        from regen_bench.contracts.errors import RegenBenchError
-
         raise RegenBenchError("the OpenAI provider needs the `openai` package: pip install 'regen-bench[api]'") from None
     return openai
 
