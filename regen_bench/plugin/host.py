@@ -53,7 +53,8 @@ def _split_env(name: str) -> list[str] | None:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def _short_error(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
+    """`Type: message (at file.py:line)`, where the line is the innermost frame that raised."""
     last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" (at {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
     return f"{type(exc).__name__}: {exc}{where}"
@@ -93,11 +94,15 @@ class PluginHost:
                 module = ep.load()
                 self._register(module, info)
             except Exception as exc:  # a broken plugin must not break the CLI
-                info.error = _short_error(exc)
+                info.error = short_error(exc)
                 self.infos[ep.name] = info
 
     def load_file(self, path: str | os.PathLike) -> PluginInfo:
+        """Load a one-off plugin file; a file already loaded is not loaded (and registered) twice."""
         path = Path(path)
+        for info in self.infos.values():
+            if info.source == "file" and Path(info.distribution).resolve() == path.resolve():
+                return info
         name = path.stem
         info = PluginInfo(name=name, source="file", distribution=str(path))
         if name in self.infos:
@@ -111,7 +116,7 @@ class PluginHost:
             spec.loader.exec_module(module)
             self._register(module, info)
         except Exception as exc:
-            info.error = _short_error(exc)
+            info.error = short_error(exc)
             self.infos[name] = info
         return info
 
@@ -133,7 +138,7 @@ class PluginHost:
         except Exception as exc:
             if self.pm.is_registered(module):
                 self.pm.unregister(module)
-            info.error = _short_error(exc)
+            info.error = short_error(exc)
             self.infos[info.name] = info
             return
         info.hooks = sorted(h for h in HOOK_NAMES if hasattr(module, h))

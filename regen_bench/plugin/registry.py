@@ -12,7 +12,7 @@ from regen_bench.contracts.dataset import DatasetProvider
 from regen_bench.contracts.errors import DuplicateNameError, RegenBenchError, UnknownNameError
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import Model
-from regen_bench.plugin.host import PluginHost, _short_error
+from regen_bench.plugin.host import PluginHost, short_error
 
 KINDS = {"model": "register_models", "metric": "register_metrics", "dataset": "register_datasets"}
 # What each kind must subclass: the core reads only attributes these declare.
@@ -73,7 +73,7 @@ class Registry:
         except Exception as exc:
             info = self.host.infos.get(plugin_name)
             if info is not None and info.error is None:
-                info.error = f"{KINDS[kind]} failed: {_short_error(exc)}"
+                info.error = f"{KINDS[kind]} failed: {short_error(exc)}"
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])
@@ -112,6 +112,11 @@ def get_registry() -> Registry:
     global _registry
     if _registry is None or _extra_files:
         _registry = Registry.build(get_host())
+    return _registry
+
+
+def loaded_registry() -> Registry | None:
+    """The registry if one was built in this process, without building one (error reports)."""
     return _registry
 
 
