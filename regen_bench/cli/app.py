@@ -1,4 +1,8 @@
-"""The `regen-bench` command line. Imports stay light: plugins import their own heavy deps."""
+"""The `regen-bench` command line. Imports stay light: plugins import their own heavy deps.
+
+The main group (cli/group.py) attaches plugins' commands after `--plugins` is read and
+reports errors as one line; the commands here are the built-in ones.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,20 @@ from pathlib import Path
 import click
 
 from regen_bench import __version__
+from regen_bench.cli.data import data
+from regen_bench.cli.group import HarnessGroup
+from regen_bench.cli.leaderboard import leaderboard
+from regen_bench.cli.results import compare, validate
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.tasks import DEFAULT_K, default_metrics
+from regen_bench.plugin.registry import Registry, add_plugin_files, get_registry
+from regen_bench.plugin.specs import build_metrics
+from regen_bench.results.report import format_scores, format_table
+from regen_bench.results.rescoring import examples_for_results
+from regen_bench.results.schema import load_results, read_samples
+from regen_bench.results.scoring import score_rows
+from regen_bench.run.executor import EXECUTORS
+from regen_bench.run.runner import RunConfig, run_benchmark
 
 
 def _key_values(pairs: tuple[str, ...], option: str) -> dict[str, str]:
@@ -32,37 +49,23 @@ def _metric_args(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
     return parsed
 
 
-class HarnessGroup(click.Group):
-    """Turns expected errors into one clear line and exit code 2, without a traceback."""
-
-    def invoke(self, ctx):
-        from pydantic import ValidationError
-
-        try:
-            return super().invoke(ctx)
-        except RegenBenchError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
-            )
-            click.echo(f"error: invalid options for {exc.title}: {problems}", err=True)
-            sys.exit(2)
+def _queue_plugin_files(ctx, param, paths):
+    """Eager, so the files are loaded before any command is looked up (even for --help)."""
+    if paths:
+        add_plugin_files(paths)
+    return paths
 
 
 @click.group(cls=HarnessGroup)
 @click.version_option(__version__, prog_name="regen-bench")
 @click.option(
-    "--plugins", "plugin_files", multiple=True, type=click.Path(dir_okay=False),
-    help="Load a one-off plugin from a Python file (repeatable).",
+    "--plugins", "plugin_files", multiple=True, type=click.Path(dir_okay=False), is_eager=True,
+    expose_value=False, callback=_queue_plugin_files, help="Load a one-off plugin from a Python file (repeatable).",
 )
-def main(plugin_files):
+@click.option("--debug", is_flag=True, help="Show the traceback when a plugin fails unexpectedly.")
+def main(debug):
     """regen-bench: benchmark narrative generation for recommenders on REGEN."""
-    if plugin_files:
-        from regen_bench.plugin.registry import add_plugin_files
-
-        add_plugin_files(plugin_files)
+    del debug  # read by HarnessGroup.invoke when an error reaches it
 
 
 @main.command()
@@ -82,19 +85,20 @@ def main(plugin_files):
 @click.option("--on-bad-record", type=click.Choice(["error", "skip"]), default="error", show_default=True)
 @click.option("--bootstrap", "resamples", type=click.IntRange(min=10), default=1000, show_default=True,
               help="Bootstrap resamples for confidence intervals.")
+@click.option("--k", "k", type=click.IntRange(min=1), default=DEFAULT_K, show_default=True,
+              help="Items asked of recommend() for ranking tasks.")
+@click.option("--executor", type=click.Choice(sorted(EXECUTORS)), default="local", show_default=True,
+              help="How generation batches run.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_args, dataset_args, task_map,
-        split, on_bad_record, resamples, quiet):
+        split, on_bad_record, resamples, k, executor, quiet):
     """Load a dataset, fit a model, generate, score, and write results."""
-    from regen_bench.results.report import format_scores
-    from regen_bench.run.runner import RunConfig, run_benchmark
-
     config = RunConfig(
         model=model, dataset=dataset, tasks=list(tasks), metrics=list(metrics),
         limit=limit, seed=seed, output=output, model_args=_key_values(model_args, "--model-arg"),
         metric_args=_metric_args(metric_args), dataset_args=_key_values(dataset_args, "--dataset-arg"),
         task_map=_key_values(task_map, "--task-map"), split=split, on_bad_record=on_bad_record,
-        resamples=resamples, progress=not quiet, command=["regen-bench", *sys.argv[1:]],
+        resamples=resamples, k=k, executor=executor, progress=not quiet, command=["regen-bench", *sys.argv[1:]],
     )
     outcome = run_benchmark(config)
     click.echo(format_scores(outcome.results))
@@ -113,12 +117,6 @@ def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_
 @click.option("--json", "as_json", is_flag=True, help="Print scores as JSON.")
 def score(samples, metrics, metric_args, seed, resamples, as_json):
     """Re-score a run's saved samples.jsonl without the model."""
-    from regen_bench.results.report import format_table
-    from regen_bench.results.schema import load_results, read_samples
-    from regen_bench.contracts.tasks import default_metrics
-    from regen_bench.plugin.specs import build_metrics
-    from regen_bench.results.scoring import score_rows
-
     rows = read_samples(samples)
     if not rows:
         raise RegenBenchError(f"{samples}: no samples to score")
@@ -126,13 +124,9 @@ def score(samples, metrics, metric_args, seed, resamples, as_json):
     run_results = load_results(results_path) if results_path.exists() else None
     if seed is None:
         seed = run_results.seed if run_results is not None else 0
-    if not metrics:
-        metrics = default_metrics({row.task for row in rows})
-    metric_objs = build_metrics(list(metrics), _metric_args(metric_args))
+    metric_objs = build_metrics(list(metrics) or default_metrics({row.task for row in rows}), _metric_args(metric_args))
     examples_by_id = None
     if run_results is not None:
-        from regen_bench.results.rescoring import examples_for_results
-
         examples_by_id, note = examples_for_results(run_results)
         if note:
             click.echo(f"note: {note}", err=True)
@@ -148,54 +142,55 @@ def score(samples, metrics, metric_args, seed, resamples, as_json):
         click.echo(f"signature: {signature}")
 
 
+def _task_items(registry: Registry) -> list[dict]:
+    """(dataset, task, field) for every registered dataset's layout."""
+    items = []
+    for name in registry.names("dataset"):
+        entry = registry.get("dataset", name)
+        try:
+            layout = entry.cls().layout()  # providers are cheap to build; path() does the work
+        except Exception as exc:  # a provider whose layout needs its options
+            items.append({"dataset": name, "task": "?", "field": f"(layout unavailable: {exc})"})
+            continue
+        items += [{"dataset": name, "task": t, "field": p} for t, p in sorted(layout.tasks.items())]
+    return items
+
+
+def _plugin_items(registry: Registry, kind: str) -> list[dict]:
+    """name, plugin, description (and a metric's direction and version, a dataset's label)."""
+    items = []
+    for name in registry.names(kind):
+        entry = registry.get(kind, name)
+        item = {"name": name, "plugin": entry.plugin, "description": entry.description}
+        if kind == "metric":
+            item["higher_is_better"] = bool(entry.cls.higher_is_better)
+            item["version"] = str(entry.cls.version)
+        if kind == "dataset":
+            item["synthetic"] = bool(entry.cls.synthetic)
+        items.append(item)
+    return items
+
+
 @main.command("list")
 @click.argument("kind", type=click.Choice(["models", "metrics", "datasets", "tasks"]))
 @click.option("--json", "as_json", is_flag=True)
 def list_(kind, as_json):
     """List registered models, metrics, datasets, or the tasks datasets offer."""
-    from regen_bench.plugin.registry import get_registry
-    from regen_bench.results.report import format_table
-
     registry = get_registry()
     if kind == "tasks":
-        items = []
-        for name in registry.names("dataset"):
-            entry = registry.get("dataset", name)
-            try:
-                layout = entry.cls().layout()  # providers are cheap to build; path() does the work
-            except Exception as exc:  # a provider whose layout needs its options
-                items.append({"dataset": name, "task": "?", "field": f"(layout unavailable: {exc})"})
-                continue
-            items += [{"dataset": name, "task": t, "field": p} for t, p in sorted(layout.tasks.items())]
-        if as_json:
-            click.echo(json.dumps(items, indent=2))
-        else:
-            click.echo(format_table(["dataset", "task", "field"], [[i["dataset"], i["task"], i["field"]] for i in items]))
-        return
-    singular = kind[:-1]
-    items = []
-    for name in registry.names(singular):
-        entry = registry.get(singular, name)
-        item = {"name": name, "plugin": entry.plugin, "description": entry.description}
-        if singular == "metric":
-            item["higher_is_better"] = bool(entry.cls.higher_is_better)
-            item["version"] = str(entry.cls.version)
-        if singular == "dataset":
-            item["synthetic"] = bool(entry.cls.synthetic)
-        items.append(item)
+        items, columns = _task_items(registry), ["dataset", "task", "field"]
+    else:
+        items, columns = _plugin_items(registry, kind[:-1]), ["name", "plugin", "description"]
     if as_json:
         click.echo(json.dumps(items, indent=2))
     else:
-        click.echo(format_table(["name", "plugin", "description"], [[i["name"], i["plugin"], i["description"]] for i in items]))
+        click.echo(format_table(columns, [[item[c] for c in columns] for item in items]))
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 def plugins(as_json):
     """Show installed plugins: distribution, version, hooks, and load errors."""
-    from regen_bench.plugin.registry import get_registry
-    from regen_bench.results.report import format_table
-
     registry = get_registry()
     infos = [info.as_dict() for info in sorted(registry.host.infos.values(), key=lambda i: i.name)]
     if as_json:
@@ -222,8 +217,6 @@ def metric():
 @click.option("--seed", type=int, default=0, show_default=True)
 def metric_baseline(name, corpus, output, metric_args, seed):
     """Compute a metric's rescaling baseline from a text corpus (e.g. bertscore)."""
-    from regen_bench.plugin.specs import build_metrics
-
     (metric_obj,) = build_metrics([name], _metric_args(metric_args))
     if not metric_obj.has_baseline():
         raise RegenBenchError(f"metric {name!r} has no baseline to build")
@@ -234,41 +227,17 @@ def metric_baseline(name, corpus, output, metric_args, seed):
     click.echo(f"baseline written: {written}")
 
 
-def _attach_subcommands() -> None:
-    """The command groups that live in their own modules (all light: no plugin imports)."""
-    from regen_bench.cli.data import data
-    from regen_bench.cli.results import compare, validate
-    from regen_bench.cli.leaderboard import leaderboard
-
-    leaderboard.add_command(validate)
-    main.add_command(data)
-    main.add_command(leaderboard)
-    main.add_command(compare)
-
-
 @main.group()
 def analyze():
     """Analyses that model plugins provide (e.g. `analyze soft-tokens RUN_DIR`)."""
 
 
-def _attach_plugin_commands() -> None:
-    """Plugins' `register_commands(cli)` hooks. One that fails is recorded (see `regen-bench
-    plugins`) and the rest of the CLI works."""
-    from regen_bench.plugin.host import _short_error
-    from regen_bench.plugin.registry import get_host
-
-    host = get_host()
-    for plugin_name, function in host.hook_implementations("register_commands"):
-        try:
-            function(cli=main)
-        except Exception as exc:  # a broken plugin must not break the CLI
-            info = host.infos.get(plugin_name)
-            if info is not None and info.error is None:
-                info.error = f"register_commands failed: {_short_error(exc)}"
-
-
-_attach_subcommands()
-_attach_plugin_commands()
+# The command groups that live in their own modules; plugins' commands are attached
+# later, when the first command is looked up (HarnessGroup.attach_plugin_commands).
+leaderboard.add_command(validate)
+main.add_command(data)
+main.add_command(leaderboard)
+main.add_command(compare)
 
 
 if __name__ == "__main__":  # pragma: no cover

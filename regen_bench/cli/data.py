@@ -1,34 +1,17 @@
 """`regen-bench data ...`: inspect, generate and download REGEN-format data.
 
 Exit codes: 0 success; 2 for a data error (bad record, missing file, failed
-download: one `error: ...` line on stderr, no traceback) and for a usage error
-(click's own).
+download: one `error: ...` line on stderr, no traceback, as the main group prints
+every RegenBenchError) and for a usage error (click's own). `data generate` and
+`data download` are added by the synthetic and regen-kaggle dataset plugins.
 """
 
 from __future__ import annotations
 
-import functools
-import sys
-
 import click
 
-from regen_bench.contracts.errors import RegenBenchError
-
-DATA_ERROR_EXIT = 2
-
-
-def _data_errors(func):
-    """Print a RegenBenchError as one `error: ...` line on stderr and exit 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except RegenBenchError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(DATA_ERROR_EXIT)
-
-    return wrapper
+from regen_bench.contracts.layout import DatasetLayout
+from regen_bench.data.discovery import discover, format_info
 
 
 def _task_map(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -57,13 +40,9 @@ def data():
     "--task-map", "task_map", multiple=True, metavar="TASK=FIELD.PATH",
     help="Map a task to a field path (repeatable), e.g. user_summary=user.long_summary.",
 )
-@_data_errors
 def info(path, as_json, on_bad_record, task_map):
     """Describe a REGEN file: users, purchases, fields and fill rates, narrative
     fields, and which tasks it can serve."""
-    from regen_bench.data.discovery import discover, format_info
-    from regen_bench.contracts.layout import DatasetLayout
-
     layout = DatasetLayout().with_overrides(_task_map(task_map))
     report = discover(path, on_bad_record=on_bad_record, layout=layout)
     click.echo(report.model_dump_json(indent=2) if as_json else format_info(report))

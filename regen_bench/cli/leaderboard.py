@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from regen_bench.leaderboard.build import build as build_leaderboard
+
 
 @click.group()
 def leaderboard():
@@ -24,8 +26,6 @@ def leaderboard():
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (no matplotlib needed).")
 def build(results_dir, out_dir, seed, resamples, no_plots):
     """Write Markdown, CSV, JSON, an HTML page and plots for every dataset x task."""
-    from regen_bench.leaderboard.build import build as build_leaderboard
-
     report = build_leaderboard(results_dir, out_dir, seed=seed, resamples=resamples, plots=not no_plots)
     for warning in report.board.warnings:
         click.echo(f"warning: {warning}", err=True)
