@@ -30,8 +30,10 @@ import json
 from importlib import metadata
 from pathlib import Path
 
+import re
+
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from regen_bench import hookimpl
 from regen_bench.util.atomic import atomic_write_text
@@ -43,6 +45,11 @@ from regen_bench_plugins.encoders.local_embedder import DEFAULT_MODEL_NAME
 DEFAULT_LAYER = 5  # of all-MiniLM-L6-v2's 6; see the module docstring
 BASELINE_HEADER = ["LAYER", "P", "R", "F"]
 _BASELINE_CHUNK = 1000  # pairs per bert-score call while building a baseline (as its authors did)
+# torch's device types (its own error message lists them), so a typo fails before any work, without torch.
+TORCH_DEVICE_TYPES = (
+    "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla",
+    "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone",
+)
 
 
 class BertScoreOptions(MetricOptions):
@@ -57,7 +64,15 @@ class BertScoreOptions(MetricOptions):
     # A bert-score baseline CSV (LAYER,P,R,F), e.g. from `regen-bench metric baseline bertscore`.
     baseline_path: str | None = None
     batch_size: int = Field(64, ge=1)
-    device: str = "cpu"
+    device: str = "cpu"  # a torch device: cpu, cuda, cuda:1, mps, ...
+
+    @field_validator("device")
+    @classmethod
+    def _torch_device(cls, value: str) -> str:
+        match = re.fullmatch(r"([a-z_]+)(:\d+)?", value)
+        if match is None or match.group(1) not in TORCH_DEVICE_TYPES:
+            raise ValueError(f"not a torch device; TYPE or TYPE:INDEX with TYPE one of {', '.join(TORCH_DEVICE_TYPES)}")
+        return value
 
 
 def _package_version(package: str) -> str:

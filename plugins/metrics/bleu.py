@@ -15,6 +15,7 @@ import functools
 from typing import Literal
 
 import numpy as np
+from pydantic import Field, field_validator
 
 from regen_bench import hookimpl
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput
@@ -28,11 +29,20 @@ _SMOOTH_DEFAULTS = {"none": None, "floor": 0.1, "add-k": 1, "exp": None}
 
 
 class BleuOptions(MetricOptions):
-    tokenize: str = "13a"
+    tokenize: str = "13a"  # one of sacrebleu's tokenizers (checked against its own list)
     lowercase: bool = False
     smooth_method: Literal["exp", "floor", "add-k", "none"] = "exp"
     # Only used by "floor" (default 0.1) and "add-k" (default 1); None = sacrebleu's default.
-    smooth_value: float | None = None
+    smooth_value: float | None = Field(default=None, ge=0)
+
+    @field_validator("tokenize")
+    @classmethod
+    def _known_tokenizer(cls, value: str) -> str:
+        from sacrebleu.metrics.bleu import BLEU  # deferred: listing plugins must not import sacrebleu
+
+        if value not in BLEU.TOKENIZERS:
+            raise ValueError(f"unknown tokenizer; sacrebleu's are: {', '.join(BLEU.TOKENIZERS)}")
+        return value
 
 
 def corpus_bleu_from_stats(
@@ -115,14 +125,12 @@ class BleuMetric(Metric):
 
     def __init__(self, **options):
         super().__init__(**options)
-        self._sacrebleu(effective_order=False)  # fail early on an unknown tokenizer
+        self._sacrebleu(effective_order=False)  # fail early on a tokenizer that cannot load (e.g. no MeCab)
 
     def _sacrebleu(self, effective_order: bool):
         from sacrebleu.metrics.bleu import BLEU
 
         o = self.options
-        if o.tokenize not in BLEU.TOKENIZERS:
-            raise ValueError(f"bleu: unknown tokenize {o.tokenize!r}; one of {', '.join(BLEU.TOKENIZERS)}")
         return BLEU(
             lowercase=o.lowercase,
             tokenize=o.tokenize,

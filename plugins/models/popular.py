@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
+from pydantic import Field
+
 from regen_bench import hookimpl
 from regen_bench.contracts.model import Model, ModelOptions
 
 
 class PopularOptions(ModelOptions):
     similarity: Literal["tfidf", "rougeL"] = "tfidf"
-    max_candidates: int = 300  # rougeL only: pairwise cost is quadratic
+    max_candidates: int = Field(default=300, ge=1)  # rougeL only: pairwise cost is quadratic
 
 
 def medoid_by_tfidf(texts: list[str]) -> int:

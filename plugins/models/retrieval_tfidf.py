@@ -8,14 +8,16 @@ does not depend on file order.
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from regen_bench import hookimpl
 from regen_bench.contracts.model import Model, ModelOptions
 
 
 class RetrievalTfidfOptions(ModelOptions):
     use_reviews: bool = False
-    ngram_max: int = 2
-    max_features: int = 50_000
+    ngram_max: int = Field(default=2, ge=1)  # word n-grams 1..ngram_max
+    max_features: int = Field(default=50_000, ge=1)
 
 
 def history_document(example, use_reviews: bool) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from regen_bench import hookimpl
 from regen_bench.contracts.model import Model
@@ -72,6 +72,13 @@ class SoftTokenOptions(EncoderOptions):
     num_beams: int = Field(default=1, ge=1, description="1 = greedy")
     threads: int | None = Field(default=None, ge=1, description="torch CPU threads (default: torch's choice)")
     reuse_weights: bool = Field(default=True, description="load trained weights from the cache when they match")
+
+    @model_validator(mode="after")
+    def _tiny_heads_divide_hidden(self):
+        # Checked here, not when the tiny LM is built after the encoders have trained.
+        if self.lm == "tiny" and self.hidden % self.heads:
+            raise ValueError(f"hidden={self.hidden} must be a multiple of heads={self.heads} (the tiny backbone)")
+        return self
 
 
 class SoftTokenModel(Model):
