@@ -78,6 +78,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
     clock = StageClock()
     model_cls = get_registry().get("model", config.model).cls
     executor = build_executor(config.executor)
+    model = build_plugin("model", config.model, config.model_args)  # bad options fail before any work
     with clock("load"):
         source = load_stage(config.dataset, config.dataset_args, on_bad_record=config.on_bad_record,
                             task_map=config.task_map, tasks=config.tasks)
@@ -86,7 +87,6 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
     with clock("split"):
         evaluation = split_stage(source.data.examples, plan.tasks, split_config=config.split_config,
                                  split=config.split, limit=config.limit, dataset_name=source.name)
-    model = build_plugin("model", config.model, config.model_args)
     model_config = model.config()
     keys = cache_keys(plan, model_config, config.seed, evaluation.splits.split_hash, source.data.sha256)
     clock.seconds.update(fit=0.0, generate=0.0)  # they stay 0 when everything is cached
