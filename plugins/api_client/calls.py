@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from regen_bench.util.hashing import hash_config, sha256_text
-
 from regen_bench_plugins.api_client.call_cache import CallCache
 from regen_bench_plugins.api_client.errors import ApiCallError
 from regen_bench_plugins.api_client.keys import redact
