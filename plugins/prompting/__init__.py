@@ -1,1 +1,1 @@
-"""Shared by the prompting model plugins (llm-openai, llm-gemini, llm-local): prompt templates and the prompting base model."""
+"""Shared by the prompting model plugins (llm-openai, llm-gemini, llm-local): prompt templates (`prompts`) and the prompting base model (`base`); and, with the llm-rater metric, the purchase history as prompt text (`history`)."""
