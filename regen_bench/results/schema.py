@@ -2,18 +2,22 @@
 
 Every number in a results file can be traced: the harness version and commit, the
 dataset's bytes (sha256) and exact split (split hash), the model's config and its
-hash, the seeds, and each score's signature. `python -m regen_bench.results.schema`
-writes the JSON Schema to docs/results.schema.json.
+hash, the seeds, and each score's signature. The files are written and read here, and
+only here: a reader says where a file is not what it should be (`ResultsFormatError`,
+`SamplesFileError`). `python -m regen_bench.results.schema` writes the JSON Schema to
+docs/results.schema.json.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.util.atomic import atomic_writer, atomic_write_text
 
 SCHEMA_VERSION = 1
@@ -127,8 +131,6 @@ class SampleRow(BaseModel):
 
 def write_samples(path: Path, rows: list[SampleRow]) -> str:
     """Write samples.jsonl atomically; return the sha256 of its bytes."""
-    import hashlib
-
     digest = hashlib.sha256()
     with atomic_writer(path) as handle:
         for row in rows:
@@ -138,31 +140,115 @@ def write_samples(path: Path, rows: list[SampleRow]) -> str:
     return digest.hexdigest()
 
 
-def read_samples(path: Path) -> list[SampleRow]:
-    from regen_bench.contracts.errors import RegenBenchError
-
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(SampleRow.model_validate_json(line))
-            except Exception as exc:
-                first = str(exc).splitlines()
-                raise RegenBenchError(
-                    f"{path}:{number}: not a samples.jsonl row "
-                    f"(needs task, example_id, user_id, prediction, reference): {first[1] if len(first) > 1 else exc}"
-                ) from None
-    return rows
-
-
 def write_results(path: Path, results: RunResults) -> None:
     atomic_write_text(path, results.model_dump_json(indent=2) + "\n")
 
 
+# --- reading: every reader of results.json and samples.jsonl comes through here ----------
+
+class ResultsFileError(RegenBenchError):
+    """The results file is missing or cannot be read at all (not a verdict on its content)."""
+
+
+class ResultsFormatError(RegenBenchError):
+    """results.json was read but is not a results file.
+
+    `problems` are (where, what) pairs: `where` is a field path (`scores[3].signature`) or a
+    place in the file (`results.json:2:5`), so a validator can list every one of them.
+    """
+
+    def __init__(self, path: Path, problems: list[tuple[str, str]]):
+        self.path = path
+        self.problems = problems
+        where, what = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{path}: {where}: {what}{more}")
+
+
+class SamplesFileError(RegenBenchError):
+    """A samples.jsonl that cannot be read: `where` is the file, or `file:line` of a bad row."""
+
+    def __init__(self, path: Path, what: str, line: int | None = None):
+        self.path = path
+        self.what = what
+        self.where = path.name if line is None else f"{path.name}:{line}"
+        super().__init__(f"{path if line is None else f'{path}:{line}'}: {what}")
+
+
+def field_path(loc) -> str:
+    """A pydantic error location as `scores[3].signature`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def read_results_json(path: Path) -> Any:
+    """The JSON value in a results file; ResultsFileError if it can't be read, else
+    ResultsFormatError when it is not UTF-8 JSON."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ResultsFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ResultsFileError(f"{path}: is a directory; give the results.json inside it") from None
+    except OSError as exc:
+        raise ResultsFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ResultsFormatError(path, [(path.name, f"not UTF-8 text (byte {exc.start})")]) from None
+    except json.JSONDecodeError as exc:
+        raise ResultsFormatError(path, [(f"{path.name}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}")]) from None
+
+
+def parse_results(data: Any, path: Path) -> RunResults:
+    """`data` (read from `path`) as RunResults, or ResultsFormatError listing what is wrong."""
+    if not isinstance(data, dict):
+        raise ResultsFormatError(path, [(Path(path).name, f"expected a JSON object, found {type(data).__name__}")])
+    try:
+        return RunResults.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            got = f" (got {err['input']!r:.60})" if err["type"] != "missing" and "input" in err else ""
+            problems.append((field_path(err["loc"]), f"{err['msg']}{got}"))
+        raise ResultsFormatError(path, problems) from None
+
+
 def load_results(path: Path) -> RunResults:
-    return RunResults.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    path = Path(path)
+    return parse_results(read_results_json(path), path)
+
+
+def read_sample_lines(path: Path) -> tuple[list[SampleRow], list[int]]:
+    """The rows of a samples.jsonl with the line each was read from (blank lines skipped);
+    SamplesFileError names the first line that is not a row."""
+    path = Path(path)
+    rows, lines = [], []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(SampleRow.model_validate_json(line))
+                except ValueError as exc:  # pydantic's ValidationError
+                    detail = str(exc).splitlines()
+                    raise SamplesFileError(path, "not a samples.jsonl row (needs task, example_id, user_id, prediction, "
+                                           f"reference): {detail[1].strip() if len(detail) > 1 else exc}",
+                                           number) from None
+                lines.append(number)
+    except UnicodeDecodeError:
+        raise SamplesFileError(path, "not UTF-8 text") from None
+    except OSError as exc:
+        raise SamplesFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    return rows, lines
+
+
+def read_samples(path: Path) -> list[SampleRow]:
+    return read_sample_lines(path)[0]
 
 
 def json_schema() -> dict:
