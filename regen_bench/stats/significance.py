@@ -11,7 +11,8 @@ hence "paired") and look at the difference A - B:
 The p-value is two-sided, for the null hypothesis "no difference", by the shifted
 bootstrap (Efron & Tibshirani 1993, 16.4): the resampled differences are centred
 on zero and p = (1 + #{|d* - d| >= |d|}) / (B + 1). The interval is the percentile
-interval of d*. Seeded: same inputs and seed, same numbers.
+interval of d*. Seeded: same inputs and seed, same numbers. A difference is called
+significant at p < ALPHA, wherever the harness reports one (`compare`, the leaderboard).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from regen_bench.stats.bootstrap import DEFAULT_RESAMPLES, resample_counts
 from regen_bench.contracts.metric import Component
+from regen_bench.stats.bootstrap import DEFAULT_RESAMPLES, resample_counts
+
+ALPHA = 0.05  # the significance level of every paired test the harness reports
 
 
 @dataclass(frozen=True)
