@@ -300,7 +300,7 @@ class PretendJudge(Metric):
     """Stands in for an LLM judge: a metric a validator must not re-run."""
 
     name = "pretend-judge"
-    needs_network = True
+    paid_api = True
 
     def score(self, predictions, references, examples):
         return MetricOutput([Component.mean("judge", [len(p) % 5 + 1 for p in predictions])])

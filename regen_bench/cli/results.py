@@ -12,10 +12,12 @@ from pathlib import Path
 
 import click
 
-
-def _results_path(path: Path) -> Path:
-    """A run directory stands for the results.json inside it."""
-    return path / "results.json" if path.is_dir() else path
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.results.compare import compare_runs
+from regen_bench.results.loader import results_file
+from regen_bench.results.report import format_table
+from regen_bench.results.schema import ResultsFileError
+from regen_bench.results.validate import validate_results
 
 
 @click.command("validate")
@@ -31,12 +33,10 @@ def validate(results, with_dataset, strict, as_json):
     1 rejected (with --strict: also when a score could not be recomputed), 2 a file
     missing or unreadable.
     """
-    from regen_bench.results.validate import ResultsFileError, validate_results
-
     status = 0
     reports = []
     for given in results:
-        path = _results_path(given)
+        path = results_file(given)
         try:
             report = validate_results(path, with_dataset=with_dataset)
         except ResultsFileError as exc:
@@ -76,10 +76,6 @@ def compare(run_a, run_b, seed, resamples, as_json, force):
 
     RUN_A and RUN_B are run directories (or their results.json).
     """
-    from regen_bench.results.compare import compare_runs
-    from regen_bench.contracts.errors import RegenBenchError
-    from regen_bench.results.report import format_table
-
     try:
         comparison = compare_runs(run_a, run_b, seed=seed, resamples=resamples, force=force)
     except RegenBenchError as exc:

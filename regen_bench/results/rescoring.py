@@ -4,14 +4,13 @@ can re-score samples.jsonl without the model."""
 from __future__ import annotations
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.data.loading import load_dataset_examples
+from regen_bench.data.sources import resolve_dataset
 from regen_bench.results.schema import RunResults
 
 
 def examples_for_results(results: RunResults) -> tuple[dict | None, str | None]:
     """(example_id -> Example, None), or (None, why not) when the data can't be had as it was."""
-    from regen_bench.data.loading import load_dataset_examples
-    from regen_bench.data.sources import resolve_dataset
-
     dataset = results.dataset
     try:
         try:

@@ -6,42 +6,50 @@ wrote (sha256), and recomputes every score and bootstrap interval from the sampl
 the recorded bootstrap seed and resamples. A number that differs from its
 recomputation by more than 1e-9 (relative) rejects the file.
 
-Some scores cannot be recomputed here: the metric calls an API (an LLM judge), its
-plugin is not installed, or the run used non-default metric options that the results
-file does not record. Those are listed as *not recomputed*, with the reason, never
+Some scores cannot be recomputed here: the metric calls a paid API (an LLM judge: it
+says so, `Metric.calls_paid_api()`), its plugin is not installed, or the run used
+non-default metric options that the results file does not record. Those are listed as *not recomputed*, with the reason, never
 passed silently; for mean metrics the score and interval are still checked against
 the per-example scores in samples.jsonl.
 
 Metric options: each metric is rebuilt from `results.metrics` (name, options, version,
-signature, as the runner records them). A file without that list (written before it
-existed) gets each metric rebuilt with its default options, and a score is recomputed
-only when the rebuilt metric reproduces the recorded signature.
+signature, as the runner records them; `regen_bench.results.rebuild`). A file without
+that list (written before it existed) gets each metric rebuilt with its default options,
+and a score is recomputed only when the rebuilt metric reproduces the recorded signature.
+
+The recomputation runs as steps: read (results, samples), check the structure, re-score
+the samples with the rebuilt metrics (`rescore_samples`), then judge every recorded
+score against what came out (`recompute_scores`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from regen_bench.contracts.errors import RegenBenchError
-from regen_bench.contracts.metric import CACHE_STATE_COUNTS
-from regen_bench.results.schema import SCHEMA_VERSION, RunResults, SampleRow, ScoreEntry
+from regen_bench.contracts.metric import CACHE_STATE_COUNTS, Component
+from regen_bench.contracts.tasks import task_kind
+from regen_bench.results.loader import (
+    SamplesChangedError, SamplesLocationError, check_samples_sha256, samples_file,
+)
+from regen_bench.results.rebuild import RebuildSpec, build_metric, rebuild_specs
+from regen_bench.results.rescoring import examples_for_results
+from regen_bench.results.schema import (
+    SCHEMA_VERSION, ResultsFileError, ResultsFormatError, RunResults, SampleRow, SamplesFileError, ScoreEntry,
+    parse_results, read_results_json, read_sample_lines,
+)
+from regen_bench.results.scoring import score_rows
+from regen_bench.stats.bootstrap import bootstrap_interval
+from regen_bench.stats.tolerance import REL_TOL, same_number
+from regen_bench.util.hashing import run_config_hash
 
-REL_TOL = 1e-9
-ABS_TOL = 1e-12  # a score of exactly 0 recomputed as 1e-17 is the same number
+__all__ = ["ResultsFileError", "ValidationReport", "recompute_scores", "rescore_samples", "validate_results"]
+
 SCORE_CONFIDENCE = 0.95  # score_rows' intervals; the runner records this
 MAX_LISTED = 8  # per-example mismatches listed before "and N more"
-API_OPTION_FIELDS = ("api_key_env",)  # an option only metrics that call a paid API have
-API_MODEL_PREFIXES = ("openai:", "gemini:")
-
-
-class ResultsFileError(RegenBenchError):
-    """The results file is missing or cannot be read at all (not a verdict on its content)."""
 
 
 @dataclass
@@ -108,107 +116,27 @@ class ValidationReport:
         }
 
 
-@dataclass
-class RebuildSpec:
-    """How to rebuild one metric: its registered name and options (None: the defaults)."""
-
-    name: str
-    options: dict[str, Any] | None = None
-    signature: str | None = None
-
-    @property
-    def recorded(self) -> bool:
-        return self.options is not None
-
-
-def same_number(recorded: float, recomputed: float, tolerance: float = 0.0) -> bool:
-    """Equal within REL_TOL, or within the metric's own absolute `tolerance` (see
-    `Metric.recompute_tolerance`: float32 model embeddings differ in the last bits with
-    how texts were batched)."""
-    if math.isnan(recorded) or math.isnan(recomputed):
-        return math.isnan(recorded) and math.isnan(recomputed)
-    return math.isclose(recorded, recomputed, rel_tol=REL_TOL, abs_tol=max(ABS_TOL, tolerance))
-
-
-def _loc(loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 def _describe(entry: ScoreEntry) -> str:
     return f"{entry.task} {entry.metric}/{entry.component}"
+
+
+def _key(entry: ScoreEntry) -> tuple[str, str, str, str]:
+    return (entry.task, entry.metric, entry.component, entry.signature)
 
 
 # --- reading -----------------------------------------------------------------------------
 
 def _read_results(path: Path, report: ValidationReport) -> RunResults | None:
-    from pydantic import ValidationError
-
+    """The results, or None with every reason it is not a results file in `report`.
+    ResultsFileError (the file can't be read at all) is raised."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ResultsFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ResultsFileError(f"{path}: is a directory; give the results.json inside it") from None
-    except OSError as exc:
-        raise ResultsFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        raw = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        report.problem(path.name, f"not UTF-8 text (byte {exc.start})")
-        return None
-    except json.JSONDecodeError as exc:
-        report.problem(f"{path.name}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}")
-        return None
-    if not isinstance(raw, dict):
-        report.problem(path.name, f"expected a JSON object, found {type(raw).__name__}")
-        return None
-    try:
-        results = RunResults.model_validate(raw)
-    except ValidationError as exc:
-        for err in exc.errors():
-            got = f" (got {err['input']!r:.60})" if err["type"] != "missing" and "input" in err else ""
-            report.problem(_loc(err["loc"]), f"{err['msg']}{got}")
+        results = parse_results(read_results_json(path), path)
+    except ResultsFormatError as exc:
+        for where, what in exc.problems:
+            report.problem(where, what)
         return None
     report.checked.append(f"schema: RunResults (schema_version {results.schema_version})")
     return results
-
-
-def _read_samples(path: Path, report: ValidationReport) -> tuple[list[SampleRow], list[int]] | None:
-    """Rows with their line numbers, or None (problem reported) when unreadable."""
-    rows, lines = [], []
-    try:
-        handle = open(path, encoding="utf-8")
-    except OSError as exc:
-        report.problem(path.name, f"cannot read: {exc.strerror or exc}")
-        return None
-    with handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append(SampleRow.model_validate_json(line))
-                    lines.append(number)
-                except Exception as exc:
-                    detail = str(exc).splitlines()
-                    report.problem(f"{path.name}:{number}",
-                                   f"not a samples row: {detail[1].strip() if len(detail) > 1 else exc}")
-                    return None
-        except UnicodeDecodeError:
-            report.problem(path.name, "not UTF-8 text")
-            return None
-    return rows, lines
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --- structural checks ---------------------------------------------------------------------
@@ -231,8 +159,6 @@ def _check_structure(results: RunResults, report: ValidationReport) -> None:
         seen.setdefault(key, i)
         if s.task not in results.tasks:
             report.problem(f"scores[{i}].task", f"{s.task!r} is not one of the run's tasks {results.tasks}")
-    from regen_bench.util.hashing import run_config_hash
-
     expected = run_config_hash(results.model.config, results.seed, results.dataset.split_hash, results.tasks)
     if expected != results.model.config_hash:
         report.problem("model.config_hash",
@@ -245,24 +171,32 @@ def _check_structure(results: RunResults, report: ValidationReport) -> None:
 def _check_samples(results: RunResults, results_path: Path, report: ValidationReport):
     """The samples file beside results.json: present, the recorded bytes, consistent rows."""
     name = results.samples.file
-    relative = PurePosixPath(name)
-    if relative.is_absolute() or ".." in relative.parts or not name.strip():
-        report.problem("samples.file", f"{name!r} must be a file name beside results.json")
+    try:
+        path = samples_file(results_path, results)
+    except SamplesLocationError as exc:
+        report.problem("samples.file", str(exc))
         return None
-    path = results_path.parent / relative
     if not path.is_file():
         report.problem("samples.file", f"{name} not found beside {results_path.name} (looked for {path})")
         return None
-    actual = _sha256(path)
-    if actual != results.samples.sha256:
-        report.problem("samples.sha256", f"{name} has sha256 {actual}, but results.json records "
-                       f"{results.samples.sha256}: the samples were changed after the run")
-    else:
+    try:
+        actual = check_samples_sha256(path, results_path, results)
         report.checked.append(f"{name}: sha256 matches ({actual[:16]}...)")
-    read = _read_samples(path, report)
-    if read is None:
+    except SamplesChangedError as exc:
+        report.problem("samples.sha256", f"{name} has sha256 {exc.actual}, but results.json records "
+                       f"{exc.recorded}: the samples were changed after the run")
+    try:
+        rows, lines = read_sample_lines(path)
+    except SamplesFileError as exc:
+        report.problem(exc.where, exc.what)
         return None
-    rows, lines = read
+    _check_sample_rows(results, rows, lines, name, report)
+    return path, rows, lines
+
+
+def _check_sample_rows(results: RunResults, rows: list[SampleRow], lines: list[int], name: str,
+                       report: ValidationReport) -> None:
+    """One row per task and example, for the run's tasks, as many as results.json says."""
     if len(rows) != results.samples.rows:
         report.problem("samples.rows", f"{results.samples.rows}, but {name} has {len(rows)} rows")
     seen: dict[tuple[str, str], int] = {}
@@ -280,12 +214,9 @@ def _check_samples(results: RunResults, results_path: Path, report: ValidationRe
             report.problem(name, f"has rows for task {task!r}, which is not one of the run's tasks")
         elif recorded is not None and recorded != per_task.get(task, 0):
             report.problem(f"dataset.n_examples_by_task.{task}", f"{recorded}, but {name} has {per_task.get(task, 0)} rows")
-    return path, rows, lines
 
 
 def _check_references(examples_by_id: dict, rows, lines, name: str, report: ValidationReport) -> None:
-    from regen_bench.contracts.tasks import task_kind
-
     wrong = []
     for row, line in zip(rows, lines):
         example = examples_by_id.get(row.example_id)
@@ -308,57 +239,71 @@ def _add_capped(report: ValidationReport, findings: list[Finding]) -> None:
 
 # --- recomputation --------------------------------------------------------------------------
 
-def rebuild_specs(results: RunResults) -> list[RebuildSpec]:
-    """The metrics to rebuild: `results.metrics` when the file records them, else defaults by name."""
-    recorded = getattr(results, "metrics", None)
-    if recorded:
-        out = []
-        for item in recorded:
-            get = item.get if isinstance(item, dict) else (lambda key, obj=item: getattr(obj, key, None))
-            out.append(RebuildSpec(name=get("name"), options=dict(get("options") or {}), signature=get("signature")))
-        return out
-    names = dict.fromkeys(s.metric for s in results.scores)
-    return [RebuildSpec(name=name) for name in names]
-
-
-def _cannot_rerun_reason(cls: type, options: dict[str, Any]) -> str | None:
-    """Why this metric must not be re-run by a validator (it would call a paid API), or None."""
-    declared = getattr(cls, "needs_network", None)
-    if declared is not None:
-        return "the metric calls a network API" if declared else None
-    fields = getattr(getattr(cls, "Options", None), "model_fields", {})
-    if any(name in fields for name in API_OPTION_FIELDS):
-        return "the metric calls a network API (an LLM judge)"
-    if any(isinstance(v, str) and v.startswith(API_MODEL_PREFIXES) for v in options.values()):
-        return "the metric calls a network API (an embedding model)"
-    return None
-
-
-def build_metric(record: RebuildSpec):
-    """(metric, None) or (None, why it can't be rebuilt)."""
-    from regen_bench.plugin.registry import get_registry
-    from regen_bench.plugin.specs import build_metrics
-
-    registry = get_registry()
-    if record.name not in registry.entries["metric"]:
-        return None, f"metric plugin {record.name!r} is not installed here"
-    cls = registry.get("metric", record.name).cls
-    reason = _cannot_rerun_reason(cls, record.options or {})
-    if reason:
-        return None, reason
-    try:
-        if record.recorded:
-            return cls(**record.options), None
-        (metric,) = build_metrics([record.name], {})
-        return metric, None
-    except Exception as exc:
-        how = "the recorded options" if record.recorded else "its default options"
-        return None, f"metric {record.name!r} cannot be built with {how}: {exc}"
-
-
 def _fresh_rows(rows: list[SampleRow]) -> list[SampleRow]:
     return [SampleRow(task=r.task, example_id=r.example_id, user_id=r.user_id,
                       prediction=r.prediction, reference=r.reference) for r in rows]
+
+
+@dataclass
+class Rescored:
+    """What re-running the rebuilt metrics on the samples gave."""
+
+    rows: list[SampleRow]  # the samples without their scores, scored again
+    entries: dict[tuple, ScoreEntry] = field(default_factory=dict)  # by (task, metric, component, signature)
+    blocked: dict[str, str] = field(default_factory=dict)  # metric name -> why its scores were not recomputed
+    defaults_used: set[str] = field(default_factory=set)  # metrics rebuilt with default options
+    metric_tolerance: dict[str, float] = field(default_factory=dict)  # Metric.recompute_tolerance
+    component_tolerance: dict[str, float] = field(default_factory=dict)
+
+
+def rescore_samples(results: RunResults, rows: list[SampleRow], specs: list[RebuildSpec],
+                    examples_by_id: dict | None = None) -> Rescored:
+    """Rebuild every metric in `specs` and score fresh copies of `rows` with it, as the run did."""
+    rescored = Rescored(rows=_fresh_rows(rows))
+    seed, resamples = results.bootstrap.seed, results.bootstrap.resamples
+    for spec in specs:
+        metric, why = build_metric(spec)
+        if metric is None:
+            rescored.blocked.setdefault(spec.name, why)
+            continue
+        rescored.metric_tolerance[spec.name] = float(metric.recompute_tolerance)
+        try:
+            entries = score_rows(rescored.rows, [metric], seed=seed, resamples=resamples, examples_by_id=examples_by_id)
+        except Exception as exc:  # noqa: BLE001 - a metric that fails here leaves its scores unchecked, said why
+            rescored.blocked.setdefault(spec.name, f"re-running {spec.name!r} failed: {type(exc).__name__}: {exc}")
+            continue
+        if not spec.recorded:
+            rescored.defaults_used.add(spec.name)
+        for entry in entries:
+            rescored.entries[_key(entry)] = entry
+            rescored.component_tolerance[entry.component] = rescored.metric_tolerance[spec.name]
+    return rescored
+
+
+@dataclass
+class _Recheck:
+    """One results file's scores against their recomputation: the inputs of every judging step."""
+
+    results: RunResults
+    rows: list[SampleRow]
+    specs: list[RebuildSpec]
+    from_file: bool  # the specs are the file's own `metrics`
+    rescored: Rescored
+    report: ValidationReport
+
+    @property
+    def ci_checkable(self) -> bool:
+        return math.isclose(self.results.bootstrap.confidence, SCORE_CONFIDENCE)
+
+
+@dataclass
+class Judged:
+    """What judging the recorded scores found reproduced."""
+
+    matched: set[tuple] = field(default_factory=set)  # keys of recorded scores that were recomputed
+    matching: int = 0  # of those, how many agree
+    metrics_reproduced: set[str] = field(default_factory=set)
+    components_checked: set[str] = field(default_factory=set)
 
 
 def _mean_fallback(entry: ScoreEntry, rows: list[SampleRow], results: RunResults) -> tuple[bool, str]:
@@ -367,9 +312,6 @@ def _mean_fallback(entry: ScoreEntry, rows: list[SampleRow], results: RunResults
     (problem?, message). Only mean metrics can be checked this way: when the recorded
     score is the mean of the per-example scores, the interval must be their bootstrap.
     """
-    from regen_bench.stats.bootstrap import bootstrap_interval
-    from regen_bench.contracts.metric import Component
-
     task_rows = sorted((r for r in rows if r.task == entry.task), key=lambda r: r.example_id)
     if not any(entry.component in r.scores for r in task_rows):
         return False, "samples.jsonl has no per-example scores for it either"
@@ -383,6 +325,15 @@ def _mean_fallback(entry: ScoreEntry, rows: list[SampleRow], results: RunResults
         if not same_number(recorded, recomputed):
             return True, f"{label} {recorded!r}, but the bootstrap of its per-example scores gives {recomputed!r}"
     return False, "score and CI agree with its per-example scores in samples.jsonl (the metric itself was not re-run)"
+
+
+def _report_not_recomputed(where: str, entry: ScoreEntry, reason: str, check: _Recheck) -> None:
+    """A score the metric could not re-run: unverified with the reason, unless its per-example scores refute it."""
+    problem, detail = _mean_fallback(entry, check.rows, check.results)
+    if problem:
+        check.report.problem(where, f"{_describe(entry)}: {detail}")
+    else:
+        check.report.unverified(where, f"{_describe(entry)}: {reason}; {detail}")
 
 
 def _result_counts(counts: dict | None) -> dict:
@@ -412,6 +363,83 @@ def _compare_entry(i: int, recorded: ScoreEntry, recomputed: ScoreEntry, report:
     return ok
 
 
+def _unrecorded_problem(i: int, entry: ScoreEntry, check: _Recheck) -> tuple[str, str] | None:
+    """With the file's own `metrics`: a score whose metric or signature that list does not back."""
+    if not check.from_file:
+        return None
+    specs = [spec for spec in check.specs if spec.name == entry.metric]
+    if not specs:
+        return (f"scores[{i}].metric",
+                f"{entry.metric!r} has no entry in `metrics`: how it was configured is not recorded")
+    if _key(entry) not in check.rescored.entries and entry.signature not in {spec.signature for spec in specs}:
+        # Not reproduced, and not what `metrics` says the metric was: an edited signature.
+        return (f"scores[{i}].signature", f"{_describe(entry)}: {entry.signature!r} is neither reproduced "
+                f"nor the signature recorded for metric {entry.metric!r} in `metrics`")
+    return None
+
+
+def _judge_recomputed(i: int, entry: ScoreEntry, check: _Recheck, judged: Judged) -> None:
+    """A recorded score that the rebuilt metric gives again: it must be the same numbers."""
+    key, report = _key(entry), check.report
+    recomputed = check.rescored.entries[key]
+    judged.matched.add(key)
+    judged.metrics_reproduced.add(entry.metric)
+    if not check.ci_checkable:
+        recomputed = recomputed.model_copy(update={"ci_low": entry.ci_low, "ci_high": entry.ci_high})
+        report.unverified(f"scores[{i}]", f"{_describe(entry)}: CI at confidence {check.results.bootstrap.confidence} "
+                          f"not recomputed (the harness computes {SCORE_CONFIDENCE})")
+    report.scores_recomputed += 1
+    tolerance = check.rescored.metric_tolerance.get(entry.metric, 0.0)
+    judged.matching += _compare_entry(i, entry, recomputed, report, tolerance)
+    judged.components_checked.add(entry.component)
+
+
+def _signature_not_reproduced(entry: ScoreEntry, rescored: Rescored) -> str | None:
+    """Why the rebuilt metric gave other signatures than the recorded one (None: it gave nothing for it)."""
+    same_component = [e for k, e in rescored.entries.items() if k[:3] == _key(entry)[:3]]
+    if not same_component and entry.metric not in rescored.defaults_used:
+        return None
+    got = same_component[0].signature if same_component else "other components"
+    if entry.metric in rescored.defaults_used:
+        return ("cannot recompute: metric options not recorded, and the metric's default options give "
+                f"{got!r}, not the recorded signature (non-default options, or another version of the metric)")
+    return (f"cannot recompute: the recorded options give signature {got!r}, not the recorded one "
+            "(another version of the metric or of a library it names?)")
+
+
+def _judge_entry(i: int, entry: ScoreEntry, check: _Recheck, judged: Judged) -> None:
+    """Judge one recorded score: recomputed and equal, not recomputable (and why), or a problem."""
+    where, rescored = f"scores[{i}]", check.rescored
+    problem = _unrecorded_problem(i, entry, check)
+    if problem:
+        check.report.problem(*problem)
+    elif entry.metric in rescored.blocked:
+        _report_not_recomputed(where, entry, rescored.blocked[entry.metric], check)
+    elif _key(entry) in rescored.entries:
+        _judge_recomputed(i, entry, check, judged)
+    elif why := _signature_not_reproduced(entry, rescored):
+        _report_not_recomputed(where, entry, why, check)
+    else:
+        check.report.problem(where, f"{_describe(entry)}: re-running metric {entry.metric!r} gives no such score")
+
+
+def _check_nothing_missing(check: _Recheck, judged: Judged) -> None:
+    """Every recorded metric has scores, and no score the samples give was dropped from the file."""
+    results, report = check.results, check.report
+    if check.from_file:
+        scored = {s.metric for s in results.scores}
+        for j, spec in enumerate(check.specs):
+            if spec.name not in scored:
+                report.problem(f"metrics[{j}]", f"metric {spec.name!r} has no scores in the file")
+    # A score the samples give but the file lacks was dropped (for metrics whose settings were reproduced).
+    for key, entry in sorted(check.rescored.entries.items()):
+        if key not in judged.matched and entry.metric in judged.metrics_reproduced and key[3] in {
+            s.signature for s in results.scores if s.metric == entry.metric
+        }:
+            report.problem("scores", f"missing {_describe(entry)} ({entry.signature}), which samples.jsonl gives: "
+                           "a score was removed from the file")
+
+
 def _check_per_example(recorded_rows, lines, recomputed_rows, components: set[str], name: str,
                        report: ValidationReport, tolerances: dict[str, float] | None = None) -> None:
     wrong = []
@@ -428,125 +456,46 @@ def _check_per_example(recorded_rows, lines, recomputed_rows, components: set[st
     _add_capped(report, wrong)
 
 
+def _summarize(check: _Recheck, judged: Judged, samples_name: str) -> None:
+    report, bootstrap = check.report, check.results.bootstrap
+    if report.scores_recomputed:
+        report.checked.append(
+            f"{report.scores_recomputed}/{report.scores_total} scores and 95% CIs recomputed from {samples_name} "
+            f"(bootstrap seed {bootstrap.seed}, {bootstrap.resamples} resamples), {judged.matching} matching "
+            f"within {REL_TOL:g} relative"
+            + "".join(f"; {name} within {tol:g} absolute (its recompute_tolerance)"
+                      for name, tol in sorted(check.rescored.metric_tolerance.items()) if tol > 0)
+        )
+    if judged.components_checked:
+        report.checked.append(
+            f"per-example scores in {samples_name} recomputed: {', '.join(sorted(judged.components_checked))}")
+
+
 def recompute_scores(
     results: RunResults,
     rows: list[SampleRow],
     report: ValidationReport,
     *,
     lines: list[int] | None = None,
-    records: list[RebuildSpec] | None = None,
+    specs: list[RebuildSpec] | None = None,
     examples_by_id: dict | None = None,
     samples_name: str = "samples.jsonl",
 ) -> None:
-    """Recompute every score of `results` from `rows`; record problems and gaps in `report`."""
-    from regen_bench.results.scoring import score_rows
+    """Recompute every score of `results` from `rows`; record problems and gaps in `report`.
 
-    lines = lines or list(range(1, len(rows) + 1))
-    from_file = records is None and bool(getattr(results, "metrics", None))
-    records = records if records is not None else rebuild_specs(results)
+    `specs`: the metrics to rebuild (default: the file's own `metrics`, else defaults by name).
+    """
+    from_file = specs is None and bool(results.metrics)
+    specs = specs if specs is not None else rebuild_specs(results)
     report.scores_total = len(results.scores)
-    seed, resamples = results.bootstrap.seed, results.bootstrap.resamples
-    ci_checkable = math.isclose(results.bootstrap.confidence, SCORE_CONFIDENCE)
-
-    fresh = _fresh_rows(rows)
-    by_name: dict[str, list[RebuildSpec]] = defaultdict(list)
-    for record in records:
-        by_name[record.name].append(record)
-    recomputed: dict[tuple, ScoreEntry] = {}  # (task, metric, component, signature) -> entry
-    blocked: dict[str, str] = {}  # metric name -> why its scores were not recomputed
-    defaults_used: set[str] = set()
-    components_checked: set[str] = set()
-    tolerance_of_metric: dict[str, float] = {}
-    tolerance_of_component: dict[str, float] = {}
-    for record in records:
-        metric, why = build_metric(record)
-        if metric is None:
-            blocked.setdefault(record.name, why)
-            continue
-        tolerance_of_metric[record.name] = float(getattr(metric, "recompute_tolerance", 0.0) or 0.0)
-        try:
-            entries = score_rows(fresh, [metric], seed=seed, resamples=resamples, examples_by_id=examples_by_id)
-        except Exception as exc:
-            blocked.setdefault(record.name, f"re-running {record.name!r} failed: {type(exc).__name__}: {exc}")
-            continue
-        if not record.recorded:
-            defaults_used.add(record.name)
-        for entry in entries:
-            recomputed[(entry.task, entry.metric, entry.component, entry.signature)] = entry
-            tolerance_of_component[entry.component] = tolerance_of_metric[record.name]
-
-    matched: set[tuple] = set()
-    matching = 0
-    metrics_reproduced: set[str] = set()
+    check = _Recheck(results, rows, specs, from_file, rescore_samples(results, rows, specs, examples_by_id), report)
+    judged = Judged()
     for i, entry in enumerate(results.scores):
-        key = (entry.task, entry.metric, entry.component, entry.signature)
-        where = f"scores[{i}]"
-        if from_file and entry.metric not in by_name:
-            report.problem(f"{where}.metric", f"{entry.metric!r} has no entry in `metrics`: how it was configured "
-                           "is not recorded")
-            continue
-        if key not in recomputed and from_file and entry.signature not in {r.signature for r in by_name[entry.metric]}:
-            # Not reproduced, and not what `metrics` says the metric was: an edited signature.
-            report.problem(f"{where}.signature", f"{_describe(entry)}: {entry.signature!r} is neither reproduced "
-                           f"nor the signature recorded for metric {entry.metric!r} in `metrics`")
-            continue
-        if entry.metric in blocked:
-            problem, detail = _mean_fallback(entry, rows, results)
-            if problem:
-                report.problem(where, f"{_describe(entry)}: {detail}")
-            else:
-                report.unverified(where, f"{_describe(entry)}: {blocked[entry.metric]}; {detail}")
-            continue
-        if key in recomputed:
-            matched.add(key)
-            metrics_reproduced.add(entry.metric)
-            if not ci_checkable:
-                recomputed[key] = recomputed[key].model_copy(update={"ci_low": entry.ci_low, "ci_high": entry.ci_high})
-                report.unverified(where, f"{_describe(entry)}: CI at confidence {results.bootstrap.confidence} "
-                                  f"not recomputed (the harness computes {SCORE_CONFIDENCE})")
-            report.scores_recomputed += 1
-            matching += _compare_entry(i, entry, recomputed[key], report, tolerance_of_metric.get(entry.metric, 0.0))
-            components_checked.add(entry.component)
-            continue
-        same_component = [e for k, e in recomputed.items() if k[:3] == key[:3]]
-        if same_component or entry.metric in defaults_used:
-            got = same_component[0].signature if same_component else "other components"
-            if entry.metric in defaults_used:
-                why = ("cannot recompute: metric options not recorded, and the metric's default options give "
-                       f"{got!r}, not the recorded signature (non-default options, or another version of the metric)")
-            else:
-                why = (f"cannot recompute: the recorded options give signature {got!r}, not the recorded one "
-                       "(another version of the metric or of a library it names?)")
-            problem, detail = _mean_fallback(entry, rows, results)
-            if problem:
-                report.problem(where, f"{_describe(entry)}: {detail}")
-            else:
-                report.unverified(where, f"{_describe(entry)}: {why}; {detail}")
-            continue
-        report.problem(where, f"{_describe(entry)}: re-running metric {entry.metric!r} gives no such score")
-
-    if from_file:
-        scored = {s.metric for s in results.scores}
-        for j, record in enumerate(records):
-            if record.name not in scored:
-                report.problem(f"metrics[{j}]", f"metric {record.name!r} has no scores in the file")
-    # A score the samples give but the file lacks was dropped (for metrics whose settings were reproduced).
-    for key, entry in sorted(recomputed.items()):
-        if key not in matched and entry.metric in metrics_reproduced and key[3] in {
-            s.signature for s in results.scores if s.metric == entry.metric
-        }:
-            report.problem("scores", f"missing {_describe(entry)} ({entry.signature}), which samples.jsonl gives: "
-                           "a score was removed from the file")
-    _check_per_example(rows, lines, fresh, components_checked, samples_name, report, tolerance_of_component)
-    if report.scores_recomputed:
-        report.checked.append(
-            f"{report.scores_recomputed}/{report.scores_total} scores and 95% CIs recomputed from {samples_name} "
-            f"(bootstrap seed {seed}, {resamples} resamples), {matching} matching within {REL_TOL:g} relative"
-            + "".join(f"; {name} within {tol:g} absolute (its recompute_tolerance)"
-                      for name, tol in sorted(tolerance_of_metric.items()) if tol > 0)
-        )
-    if components_checked:
-        report.checked.append(f"per-example scores in {samples_name} recomputed: {', '.join(sorted(components_checked))}")
+        _judge_entry(i, entry, check, judged)
+    _check_nothing_missing(check, judged)
+    _check_per_example(rows, lines or list(range(1, len(rows) + 1)), check.rescored.rows, judged.components_checked,
+                       samples_name, report, check.rescored.component_tolerance)
+    _summarize(check, judged, samples_name)
 
 
 def validate_results(path: str | Path, *, with_dataset: bool = False) -> ValidationReport:
@@ -571,8 +520,6 @@ def validate_results(path: str | Path, *, with_dataset: bool = False) -> Validat
     samples_path, rows, lines = samples
     examples_by_id = None
     if with_dataset:
-        from regen_bench.results.rescoring import examples_for_results
-
         examples_by_id, note = examples_for_results(results)
         if note:
             report.unverified("dataset", note)
