@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from regen_bench.leaderboard.collect import Collection, CollectedRun, duplicate_key
-from regen_bench.leaderboard.marks import ALPHA, METHOD_APPROX, Comparison, CorpusRecomputer, compare_with_best
+from regen_bench.leaderboard.marks import METHOD_APPROX, Comparison, compare_with_best, corpus_recomputer
 from regen_bench.results.schema import ScoreEntry
+from regen_bench.stats.significance import ALPHA
 
 FORMAT = "regen-bench-leaderboard/1"
 
@@ -158,7 +159,7 @@ class Row:
             "config": r.model.config, "info": r.model.info, "backbone": self.backbone, "parameters": self.parameters,
             "n": self.n, "train_seconds": r.timings.get("fit"), "generate_seconds": r.timings.get("generate"),
             "cost": self.cost, "usage": r.usage, "seed": r.seed, "bootstrap": r.bootstrap.model_dump(),
-            "harness": r.harness.model_dump(), "samples": self.run.samples is not None,
+            "harness": r.harness.model_dump(), "samples": self.run.rows is not None,
             "duplicates": self.duplicates, "cells": {key: cell.to_json() for key, cell in self.cells.items()},
         }
 
@@ -287,7 +288,7 @@ def _row_order(run: CollectedRun):
 def build_leaderboard(collection: Collection, *, seed: int = 0, resamples: int = 1000) -> Leaderboard:
     runs = collection.runs
     sections = _dataset_sections(runs)
-    recomputer = CorpusRecomputer()
+    recomputer = corpus_recomputer()
     descriptions: dict[str, tuple[str, str]] = {}
     tables: list[Table] = []
     dup_groups: dict[tuple, list[str]] = {}
@@ -358,7 +359,7 @@ def _build_table(section, task, table_runs, labels, dup_groups, descriptions, re
                 "(see below); compare with care."
             )
         if column.comparable:
-            _mark_column(column, pairs, task, recomputer, seed=seed, resamples=resamples)
+            _mark_column(column, pairs, recomputer, seed=seed, resamples=resamples)
         columns.append(column)
     approximated = sorted({c.label for c in columns for r in rows
                            if (cell := r.cells.get(c.key)) and cell.comparison and cell.comparison.method == METHOD_APPROX})
@@ -370,7 +371,7 @@ def _build_table(section, task, table_runs, labels, dup_groups, descriptions, re
     return Table(id=f"{section.id}/{task}", dataset=section, task=task, columns=columns, rows=rows, notes=notes)
 
 
-def _mark_column(column: Column, pairs, task, recomputer, *, seed, resamples) -> None:
+def _mark_column(column: Column, pairs, recomputer, *, seed, resamples) -> None:
     finite = [(row, entry) for row, entry in pairs if math.isfinite(entry.score)]
     if not finite:
         return
@@ -385,6 +386,6 @@ def _mark_column(column: Column, pairs, task, recomputer, *, seed, resamples) ->
         if row.cells[column.key].best:
             continue
         row.cells[column.key].comparison = compare_with_best(
-            best_row.run, best_row.id, best_entry, row.run, entry, task,
-            seed=seed, resamples=resamples, recomputer=recomputer,
+            best_row.run, best_row.id, best_entry, row.run, entry, seed=seed, resamples=resamples,
+            recomputer=recomputer,
         )

@@ -11,8 +11,12 @@ more sensitive than two overlapping CIs.
   semsim, Recall@k, an LLM judge): the per-example differences are bootstrapped.
 - corpus components (BLEU, distinct-n): the metric is rebuilt from the run's recorded
   options, both runs' shared examples are re-scored, and the components' sufficient
-  statistics are resampled together. If the metric can't be rebuilt here, the
-  per-example scores stand in (for BLEU: sentence BLEU), and the row says so.
+  statistics are resampled together. If the metric can't be rebuilt here (or does not
+  reproduce a run's recorded score), the per-example scores stand in (for BLEU:
+  sentence BLEU), and the row says so.
+
+The test itself is `regen_bench.results.paired`, shared with the leaderboard marks;
+this module pairs up the two runs' scores and labels its methods `paired-*`.
 
 Runs on different data (dataset sha256, split or split hash) are refused unless
 `force=True`: their examples are not the same test set.
@@ -20,28 +24,20 @@ Runs on different data (dataset sha256, split or split hash) are refused unless
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from regen_bench.contracts.errors import RegenBenchError
-from regen_bench.results.schema import RunResults, SampleRow, ScoreEntry
+from regen_bench.results.loader import LoadedRun, load_run, results_file
+from regen_bench.results.paired import CorpusRecomputer, PairedMethod, RebuildFrom, RunScore, compare_scores
+from regen_bench.results.schema import ResultsFormatError, RunResults, ScoreEntry
+from regen_bench.stats.significance import ALPHA
 
-ALPHA = 0.05
-METHOD_MEAN = "paired-mean"
-METHOD_CORPUS = "paired-corpus"
-METHOD_APPROX = "paired-mean (approximate: corpus metric not recomputed)"
-
-
-@dataclass
-class LoadedRun:
-    path: Path  # results.json
-    results: RunResults
-    rows: list[SampleRow]
-
-    @property
-    def label(self) -> str:
-        return f"{self.results.model.name} ({self.results.run_id})"
+METHOD_LABELS = {
+    PairedMethod.MEAN: "paired-mean",
+    PairedMethod.CORPUS: "paired-corpus",
+    PairedMethod.APPROXIMATE: "paired-mean (approximate: corpus metric not recomputed)",
+}
 
 
 @dataclass
@@ -117,32 +113,24 @@ class Comparison:
         }
 
 
-def load_run(path: str | Path) -> LoadedRun:
+def load_compared_run(path: str | Path) -> LoadedRun:
     """A run directory (or its results.json) with its samples, whose sha256 must match."""
-    from pydantic import ValidationError
-
-    from regen_bench.util.hashing import sha256_file
-    from regen_bench.results.schema import read_samples
-
-    path = Path(path)
-    results_path = path / "results.json" if path.is_dir() else path
+    results_path = results_file(path)
     if not results_path.is_file():
         raise RegenBenchError(f"{results_path}: no such results file (give a run directory or its results.json)")
     try:
-        results = RunResults.model_validate_json(results_path.read_text(encoding="utf-8"))
-    except (ValidationError, ValueError) as exc:
+        run = load_run(results_path)
+    except ResultsFormatError as exc:
+        where, what = exc.problems[0]
         raise RegenBenchError(f"{results_path}: not a valid results file; run `regen-bench leaderboard validate "
-                              f"{results_path}` to see why ({str(exc).splitlines()[0]})") from None
-    samples_path = results_path.parent / results.samples.file
-    if not samples_path.is_file():
-        raise RegenBenchError(f"{samples_path}: missing; a paired comparison needs each run's per-example scores")
-    if sha256_file(samples_path) != results.samples.sha256:
-        raise RegenBenchError(f"{samples_path}: sha256 differs from the one {results_path.name} records: the "
-                              "samples were changed after the run")
-    return LoadedRun(results_path, results, read_samples(samples_path))
+                              f"{results_path}` to see why ({where}: {what})") from None
+    if run.rows is None:
+        raise RegenBenchError(f"{results_path.parent / run.results.samples.file}: missing; a paired comparison "
+                              "needs each run's per-example scores")
+    return run
 
 
-def _same_data(a: RunResults, b: RunResults) -> list[str]:
+def _data_differences(a: RunResults, b: RunResults) -> list[str]:
     """What differs between the two runs' test sets (empty: the same)."""
     da, db = a.dataset, b.dataset
     out = []
@@ -155,126 +143,60 @@ def _same_data(a: RunResults, b: RunResults) -> list[str]:
     return out
 
 
-def _values(rows: list[SampleRow], task: str, component: str) -> dict[str, float]:
-    out = {}
-    for row in rows:
-        if row.task == task:
-            value = row.scores.get(component)
-            if value is not None and math.isfinite(value):
-                out[row.example_id] = float(value)
-    return out
+def _check_same_data(comparison: Comparison, force: bool) -> None:
+    differences = _data_differences(comparison.run_a.results, comparison.run_b.results)
+    if not differences:
+        return
+    if not force:
+        raise RegenBenchError(
+            "the two runs were not made on the same test set: " + "; ".join(differences)
+            + ". Their scores are not comparable; run both on the same dataset and split, "
+            "or pass --force to compare them anyway on the example ids they share."
+        )
+    comparison.notes.append("compared despite different data (--force): " + "; ".join(differences))
 
 
-def _is_mean(values: dict[str, float], entry: ScoreEntry) -> bool:
-    from regen_bench.results.validate import same_number
-
-    if not values or len(values) != entry.n:
-        return False
-    ordered = [values[k] for k in sorted(values)]
-    return same_number(entry.score, math.fsum(ordered) / len(ordered))
-
-
-class _Rescorer:
-    """Rebuilds corpus metrics from a run's recorded options and scores subsets of its rows."""
-
-    def __init__(self, results: RunResults):
-        from regen_bench.results.validate import rebuild_specs
-
-        self.specs = {spec.name: spec for spec in rebuild_specs(results)}
-        self.metrics: dict[str, object] = {}
-        self.why_not: dict[str, str] = {}
-
-    def metric(self, name: str):
-        from regen_bench.results.validate import build_metric
-
-        if name not in self.metrics and name not in self.why_not:
-            spec = self.specs.get(name)
-            metric, why = build_metric(spec) if spec is not None else (None, "not recorded in the results file")
-            if metric is None:
-                self.why_not[name] = why
-            else:
-                self.metrics[name] = metric
-        return self.metrics.get(name)
-
-    def component(self, entry: ScoreEntry, rows: list[SampleRow]):
-        """The metric's Component on `rows` (ordered as given), or None with the reason in why_not."""
-        metric = self.metric(entry.metric)
-        if metric is None:
-            return None
-        try:
-            output = metric.score([r.prediction for r in rows], [r.reference for r in rows], [None] * len(rows))
-        except Exception as exc:  # noqa: BLE001 - any failure: fall back, and say why
-            self.why_not[entry.metric] = f"re-scoring failed: {type(exc).__name__}: {exc}"
-            return None
-        signature = output.signature or metric.signature()
-        if signature != entry.signature:
-            self.why_not[entry.metric] = f"rebuilt here it signs {signature!r}, not {entry.signature!r}"
-            return None
-        return next((c for c in output.components if c.name == entry.component), None)
+def _compare_entry(comparison: Comparison, ea: ScoreEntry, eb: ScoreEntry,
+                   recomputer: CorpusRecomputer) -> CompareRow | str:
+    """B - A on one score both runs report: the row, or a note saying why it was not compared."""
+    what = f"{ea.task} {ea.metric}/{ea.component}"
+    if ea.signature != eb.signature:
+        return (f"{what}: not compared, the signatures differ ({ea.signature!r} vs {eb.signature!r}): "
+                "the numbers were made differently")
+    paired = compare_scores(RunScore(comparison.run_b, eb), RunScore(comparison.run_a, ea),
+                            seed=comparison.seed, resamples=comparison.resamples, recomputer=recomputer)
+    if not paired.tested:
+        return f"{what}: not compared, {paired.n} example(s) scored by both runs"
+    note = ""
+    if paired.method is PairedMethod.APPROXIMATE:
+        note = f"corpus metric not recomputed ({paired.why_approximate}); tested on the per-example scores instead"
+    result = paired.result
+    return CompareRow(
+        task=ea.task, metric=ea.metric, component=ea.component, signature=ea.signature,
+        higher_is_better=ea.higher_is_better, n=paired.n, mean_a=paired.score_y, mean_b=paired.score_x,
+        diff=float(result.mean_diff), ci_low=float(result.ci_low), ci_high=float(result.ci_high),
+        p_value=float(result.p_value), method=METHOD_LABELS[paired.method], score_a=ea.score, score_b=eb.score,
+        note=note,
+    )
 
 
 def compare_runs(run_a_dir, run_b_dir, *, seed: int = 0, resamples: int = 1000, force: bool = False) -> Comparison:
     """Paired comparison of run B against run A; see the module docstring."""
-    from regen_bench.stats import significance
-
-    a, b = load_run(run_a_dir), load_run(run_b_dir)
-    comparison = Comparison(a, b, seed, resamples)
-    differences = _same_data(a.results, b.results)
-    if differences:
-        if not force:
-            raise RegenBenchError(
-                "the two runs were not made on the same test set: " + "; ".join(differences)
-                + ". Their scores are not comparable; run both on the same dataset and split, "
-                "or pass --force to compare them anyway on the example ids they share."
-            )
-        comparison.notes.append("compared despite different data (--force): " + "; ".join(differences))
-
-    b_entries = {(s.task, s.metric, s.component): s for s in b.results.scores}
-    rescorers = {"a": _Rescorer(a.results), "b": _Rescorer(b.results)}
-    for ea in a.results.scores:
+    comparison = Comparison(load_compared_run(run_a_dir), load_compared_run(run_b_dir), seed, resamples)
+    _check_same_data(comparison, force)
+    a_scores = comparison.run_a.results.scores
+    b_entries = {(s.task, s.metric, s.component): s for s in comparison.run_b.results.scores}
+    recomputer = CorpusRecomputer(RebuildFrom.RECORDED_OPTIONS)
+    for ea in a_scores:
         key = (ea.task, ea.metric, ea.component)
-        eb = b_entries.get(key)
-        what = f"{ea.task} {ea.metric}/{ea.component}"
-        if eb is None:
-            comparison.notes.append(f"{what}: only in A")
+        if key not in b_entries:
+            comparison.notes.append(f"{key[0]} {key[1]}/{key[2]}: only in A")
             continue
-        if ea.signature != eb.signature:
-            comparison.notes.append(f"{what}: not compared, the signatures differ ({ea.signature!r} vs "
-                                    f"{eb.signature!r}): the numbers were made differently")
-            continue
-        va, vb = _values(a.rows, ea.task, ea.component), _values(b.rows, eb.task, eb.component)
-        shared = sorted(set(va) & set(vb))
-        if len(shared) < 2:
-            comparison.notes.append(f"{what}: not compared, {len(shared)} example(s) scored by both runs")
-            continue
-        method, note, result = METHOD_MEAN, "", None
-        if _is_mean(va, ea) and _is_mean(vb, eb):
-            xs, ys = [va[i] for i in shared], [vb[i] for i in shared]
-            mean_a, mean_b = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
+        outcome = _compare_entry(comparison, ea, b_entries[key], recomputer)
+        if isinstance(outcome, str):
+            comparison.notes.append(outcome)
         else:
-            rows_a = {r.example_id: r for r in a.rows if r.task == ea.task}
-            rows_b = {r.example_id: r for r in b.rows if r.task == eb.task}
-            ca = rescorers["a"].component(ea, [rows_a[i] for i in shared])
-            cb = rescorers["b"].component(eb, [rows_b[i] for i in shared]) if ca is not None else None
-            if ca is not None and cb is not None:
-                method = METHOD_CORPUS
-                result = significance.paired_bootstrap_components(cb, ca, seed=seed, resamples=resamples)
-                mean_a, mean_b = ca.corpus_score(), cb.corpus_score()
-            else:
-                why = rescorers["a"].why_not.get(ea.metric) or rescorers["b"].why_not.get(eb.metric) or "unknown"
-                method = METHOD_APPROX
-                note = f"corpus metric not recomputed ({why}); tested on the per-example scores instead"
-                xs, ys = [va[i] for i in shared], [vb[i] for i in shared]
-                mean_a, mean_b = math.fsum(xs) / len(xs), math.fsum(ys) / len(ys)
-        if result is None:
-            result = significance.paired_bootstrap([vb[i] for i in shared], [va[i] for i in shared],
-                                                   seed=seed, resamples=resamples)
-        comparison.rows.append(CompareRow(
-            task=ea.task, metric=ea.metric, component=ea.component, signature=ea.signature,
-            higher_is_better=ea.higher_is_better, n=len(shared), mean_a=mean_a, mean_b=mean_b,
-            diff=float(result.mean_diff), ci_low=float(result.ci_low), ci_high=float(result.ci_high),
-            p_value=float(result.p_value), method=method, score_a=ea.score, score_b=eb.score, note=note,
-        ))
-    for key in sorted(set(b_entries) - {(s.task, s.metric, s.component) for s in a.results.scores}):
+            comparison.rows.append(outcome)
+    for key in sorted(set(b_entries) - {(s.task, s.metric, s.component) for s in a_scores}):
         comparison.notes.append(f"{key[0]} {key[1]}/{key[2]}: only in B")
     return comparison
