@@ -8,9 +8,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from regen_bench.util.atomic import atomic_writer, atomic_write_text
 from regen_bench.leaderboard.collect import collect_runs
+from regen_bench.leaderboard.plots import check_plotting_available, plot_table
+from regen_bench.leaderboard.render_csv import render_csv
+from regen_bench.leaderboard.render_html import render_html
+from regen_bench.leaderboard.render_json import render_json
+from regen_bench.leaderboard.render_markdown import render_markdown
 from regen_bench.leaderboard.table import Leaderboard, build_leaderboard
+from regen_bench.util.atomic import atomic_writer, atomic_write_text
 
 PLOTS_DIR = "plots"
 
@@ -28,15 +33,8 @@ def _relative_link(target: Path, start: Path) -> str:
 
 
 def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1000, plots: bool = True) -> BuildReport:
-    from regen_bench.leaderboard.render_csv import render_csv
-    from regen_bench.leaderboard.render_html import render_html
-    from regen_bench.leaderboard.render_json import render_json
-    from regen_bench.leaderboard.render_markdown import render_markdown
-
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     if plots:
-        from regen_bench.leaderboard.plots import check_plotting_available
-
         check_plotting_available()  # fail before any work, with the fix in the message
     collection = collect_runs(results_dir)
     board = build_leaderboard(collection, seed=seed, resamples=resamples)
@@ -45,8 +43,6 @@ def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1
     plot_paths: dict[str, str] = {}
     removed: list[Path] = []
     if plots:
-        from regen_bench.leaderboard.plots import plot_table
-
         plots_dir = out_dir / PLOTS_DIR
         for table in board.tables:
             name = f"{table.slug}.png"

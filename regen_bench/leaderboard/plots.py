@@ -20,6 +20,7 @@ WORSE_COLOR = "#c62828"
 
 
 def _pyplot():
+    # matplotlib is imported only to draw: it is heavy, and optional (`--no-plots` builds without it).
     try:
         import matplotlib
     except ImportError:
@@ -53,7 +54,7 @@ def _bar_values(table: Table, column):
 def plot_table(table: Table) -> bytes:
     """The table's bar charts as PNG bytes: one panel per column, rows share the y axis."""
     plt = _pyplot()
-    from matplotlib import rc_context
+    from matplotlib import rc_context  # deferred like the rest of matplotlib (see _pyplot)
 
     columns = table.columns
     per_row = min(3, max(1, len(columns)))

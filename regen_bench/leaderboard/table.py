@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from regen_bench.leaderboard.collect import Collection, CollectedRun, duplicate_key
+from regen_bench.leaderboard.formatting import decimals_for
 from regen_bench.leaderboard.marks import METHOD_APPROX, Comparison, compare_with_best, corpus_recomputer
+from regen_bench.plugin.registry import get_registry
 from regen_bench.results.schema import ScoreEntry
 from regen_bench.stats.significance import ALPHA
 
@@ -225,8 +227,6 @@ def cost_of(usage: dict) -> dict:
 
 def _metric_description(metric: str) -> tuple[str, str]:
     try:
-        from regen_bench.plugin.registry import get_registry
-
         entry = get_registry().get("metric", metric)
         if entry.description:
             return entry.description, "registry"
@@ -313,8 +313,6 @@ def build_leaderboard(collection: Collection, *, seed: int = 0, resamples: int =
 
 
 def _build_table(section, task, table_runs, labels, dup_groups, descriptions, recomputer, *, seed, resamples) -> Table:
-    from regen_bench.leaderboard.formatting import decimals_for
-
     rows: list[Row] = []
     entries_by_column: dict[tuple[str, str], list[tuple[Row, ScoreEntry]]] = {}
     for run in table_runs:
