@@ -53,7 +53,7 @@ def builtin_offline_models() -> list[tuple[str, bool, bool]]:
         info = registry.host.infos.get(entry.plugin)
         if info is None or info.distribution != "regen-bench":
             continue
-        if "api_key_env" in getattr(entry.cls.Options, "model_fields", {}):
+        if entry.cls.paid_api:
             continue
         out.append((name, entry.cls.generate is not Model.generate, entry.cls.recommend is not Model.recommend))
     return out

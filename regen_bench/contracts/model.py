@@ -34,6 +34,8 @@ class Model:
       Options     a `ModelOptions` subclass; `--model-arg key=value` fills it
       batch_size  how many examples `generate` receives at once; each finished
                   batch is written to the cache, so a killed run loses at most one
+      paid_api    True when generating calls a paid API (needs a key; `make leaderboard`
+                  re-runs only the models that don't)
 
     Lifecycle, driven by the runner: `Model(**options)`, then `fit(train, validation,
     tasks=..., seed=...)` once, then `generate(batch, task)` per batch. `fit` is
@@ -45,6 +47,7 @@ class Model:
     version: ClassVar[str] = "1"
     Options: ClassVar[type[ModelOptions]] = ModelOptions
     batch_size: ClassVar[int] = 32
+    paid_api: ClassVar[bool] = False
 
     def __init__(self, **options):
         self.options = self.Options(**options)
