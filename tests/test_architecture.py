@@ -23,30 +23,7 @@ PUBLIC_SURFACE = "regen_bench"
 PUBLIC_SURFACE_IMPORTS = ("contracts", "plugin")
 
 MAX_FUNCTION_LINES = 80
-# Functions at or over MAX_FUNCTION_LINES today, being split in issue 8 (recompute_scores,
-# 119 lines, becomes stages like the run's). Empty this set as they go under the limit.
-LONG_FUNCTIONS_ALLOWED = {
-    "regen_bench/results/validate.py:recompute_scores",
-}
 MAX_MODULES_PER_FOLDER = 12
-
-# Modules that still import regen_bench modules inside functions (the graph the issue
-# found hidden). A function-level import is for deferring a heavy third-party library;
-# no regen_bench module imports one at module level, so none needs deferring. Remove a
-# file from this set once its imports are at the top.
-FUNCTION_LEVEL_CORE_IMPORTS_ALLOWED = {
-    "regen_bench/cli/app.py",
-    "regen_bench/cli/data.py",
-    "regen_bench/cli/leaderboard.py",
-    "regen_bench/cli/results.py",
-    "regen_bench/leaderboard/build.py",
-    "regen_bench/leaderboard/marks.py",
-    "regen_bench/leaderboard/table.py",
-    "regen_bench/results/compare.py",
-    "regen_bench/results/rescoring.py",
-    "regen_bench/results/schema.py",
-    "regen_bench/results/validate.py",
-}
 
 SKIPPED_DIRS = {"__pycache__", "build"}
 
@@ -161,10 +138,10 @@ def test_core_imports_flow_one_way():
 
 
 def test_core_imports_of_core_modules_are_at_module_level():
+    """A function-level import only defers a heavy third-party library, and no regen_bench
+    module imports one at module level, so no regen_bench module needs deferring."""
     found = []
     for path, module, tree in core_modules():
-        if rel(path) in FUNCTION_LEVEL_CORE_IMPORTS_ALLOWED:
-            continue
         for line, target, in_function in imports(tree, module, path.name == "__init__.py"):
             if in_function and layer_of(target) is not None:
                 found.append(f"{rel(path)}:{line}: {target}")
@@ -193,8 +170,7 @@ def function_lengths():
 
 def test_no_core_function_reaches_80_lines():
     long = {name: lines for name, lines in function_lengths() if lines >= MAX_FUNCTION_LINES}
-    new = {name: lines for name, lines in long.items() if name not in LONG_FUNCTIONS_ALLOWED}
-    assert new == {}, f"split these functions (under {MAX_FUNCTION_LINES} lines, aim for 60): {new}"
+    assert long == {}, f"split these functions (under {MAX_FUNCTION_LINES} lines, aim for 60): {long}"
 
 
 def test_no_core_folder_holds_more_than_12_modules():
