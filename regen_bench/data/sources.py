@@ -8,13 +8,14 @@ from regen_bench.contracts.dataset import DatasetProvider, LocalFileDataset
 from regen_bench.contracts.errors import RegenBenchError, UnknownNameError
 from regen_bench.contracts.layout import DatasetLayout
 from regen_bench.plugin.registry import get_registry
+from regen_bench.plugin.specs import build_plugin
 
 
 def resolve_dataset(name_or_path: str, dataset_args: dict[str, str]) -> tuple[str, DatasetProvider]:
+    """(the name results record, the provider): a registered dataset, else an existing file."""
     registry = get_registry()
     if name_or_path in registry.entries["dataset"]:
-        entry = registry.get("dataset", name_or_path)
-        return name_or_path, entry.cls(**dataset_args)
+        return name_or_path, build_plugin("dataset", name_or_path, dataset_args)
     path = Path(name_or_path)
     if path.exists():
         if dataset_args:
