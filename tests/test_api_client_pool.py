@@ -16,8 +16,18 @@ import pytest
 from api_servers import FakeOpenAIServer, openai_server  # noqa: F401  (fixture)
 
 from regen_bench_plugins.api_client import (
-    ApiCallError, CallCache, CallRequest, CallRunner, Completion, MissingApiKeyError, PriceTable, RateLimiter,
-    RetryPolicy, parse_retry_after, redact, run_calls,
+    ApiCallError,
+    CallCache,
+    CallRequest,
+    CallRunner,
+    Completion,
+    MissingApiKeyError,
+    PriceTable,
+    RateLimiter,
+    RetryPolicy,
+    parse_retry_after,
+    redact,
+    run_calls,
 )
 from regen_bench_plugins.api_client.call_cache import default_cache_path
 from regen_bench_plugins.providers import OpenAIChat

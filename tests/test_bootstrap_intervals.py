@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sacrebleu
 
-from regen_bench.stats.bootstrap import bootstrap_interval, resample_counts
 from regen_bench.contracts.metric import Component
+from regen_bench.stats.bootstrap import bootstrap_interval, resample_counts
 from regen_bench_plugins.metrics.bleu import BleuMetric
 
 

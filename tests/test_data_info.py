@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from regen_bench.cli.app import main
-from regen_bench.data.discovery import discover, format_info
 from regen_bench.contracts.errors import BadRecordError
 from regen_bench.contracts.layout import DatasetLayout
+from regen_bench.data.discovery import discover, format_info
 
 
 def purchase(asin: str, price=5.0, category="Office Products - Pens", summary="Nice", text="works well") -> dict:

@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from regen_bench.stats.bootstrap import bootstrap_interval, resample_counts
 from regen_bench.plugin.registry import get_registry
 from regen_bench.results.schema import SampleRow
 from regen_bench.results.scoring import score_rows
+from regen_bench.stats.bootstrap import bootstrap_interval, resample_counts
 from regen_bench_plugins.metrics.distinct import DistinctMetric, tokenize
 
 GENERIC = (

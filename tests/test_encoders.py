@@ -12,9 +12,6 @@ from regen_bench_plugins.encoders import CFEncoder, HistoryFeatures, TextEncoder
 from regen_bench_plugins.encoders.cf import user_item_counts
 
 
-
-
-
 @pytest.fixture(scope="module")
 def splits():
     from regen_bench.data.loading import load_dataset_examples

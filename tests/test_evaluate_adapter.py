@@ -8,11 +8,11 @@ import textwrap
 import numpy as np
 import pytest
 
-from regen_bench.stats.bootstrap import bootstrap_interval
 from regen_bench.contracts.errors import RegenBenchError
-from regen_bench.results.schema import SampleRow
 from regen_bench.plugin.specs import build_metrics
+from regen_bench.results.schema import SampleRow
 from regen_bench.results.scoring import score_rows
+from regen_bench.stats.bootstrap import bootstrap_interval
 from regen_bench_plugins.metrics.evaluate_adapter import EvaluateMetric
 
 SCRIPT = textwrap.dedent(

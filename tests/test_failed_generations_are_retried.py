@@ -5,8 +5,8 @@ import textwrap
 
 from click.testing import CliRunner
 
-from regen_bench.plugin import registry
 from regen_bench.cli.app import main
+from regen_bench.plugin import registry
 
 FLAKY_MODEL = textwrap.dedent('''
     import os

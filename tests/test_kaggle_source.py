@@ -13,11 +13,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from regen_bench_plugins.datasets.regen_kaggle import source as kaggle_source
 from regen_bench.cli.app import main
 from regen_bench.contracts.errors import RegenBenchError, UnknownNameError
-from regen_bench_plugins.datasets.regen_kaggle.source import HANDLE, find_files, register_download_folder, registered_path
 from regen_bench.util.paths import cache_dir
+from regen_bench_plugins.datasets.regen_kaggle import source as kaggle_source
+from regen_bench_plugins.datasets.regen_kaggle.source import (
+    HANDLE,
+    find_files,
+    register_download_folder,
+    registered_path,
+)
 
 LINE = json.dumps({"reviewer_id": "U1", "purchase_history": [{"item": {"asin": "A1"}}],
                    "user": {"long_summary": "likes pens"}}) + "\n"

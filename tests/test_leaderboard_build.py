@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from regen_bench.plugin import registry
 from regen_bench.cli.app import main
 from regen_bench.cli.leaderboard import leaderboard
+from regen_bench.plugin import registry
 from regen_bench.results.schema import load_results, read_samples
 
 SMALL = ["--dataset-arg", "users=400", "--bootstrap", "200", "--quiet"]

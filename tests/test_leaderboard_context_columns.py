@@ -12,7 +12,6 @@ import json
 import re
 
 import pytest
-
 from test_leaderboard_build import built, leaderboard_runs, table  # noqa: F401  (fixtures)
 
 LENGTH = "distinct/length"

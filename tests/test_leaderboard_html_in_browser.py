@@ -23,9 +23,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from test_leaderboard_build import build, leaderboard_runs  # noqa: F401  (leaderboard_runs is a fixture)
 
 from regen_bench.plugin import registry
-from test_leaderboard_build import build, leaderboard_runs  # noqa: F401  (leaderboard_runs is a fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

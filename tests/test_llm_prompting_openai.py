@@ -9,10 +9,10 @@ import re
 import pytest
 from api_servers import Conversation, FakeOpenAIServer, openai_server  # noqa: F401  (fixture)
 
-from regen_bench_plugins.api_client import CallCache
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.examples import Example
 from regen_bench.contracts.records import Item, Purchase, Review
+from regen_bench_plugins.api_client import CallCache
 from regen_bench_plugins.models.llm_prompting import OpenAIPromptingModel
 from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA, TEMPLATES
 

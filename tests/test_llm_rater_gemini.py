@@ -7,8 +7,8 @@ import math
 import pytest
 from api_servers import CRITERIA, FakeGeminiServer, expected_scores, gemini_server  # noqa: F401  (fixture)
 
-from regen_bench_plugins.api_client import CallCache
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench_plugins.api_client import CallCache
 from regen_bench_plugins.metrics.llm_rater import LlmRaterMetric
 from regen_bench_plugins.providers import GeminiChat
 

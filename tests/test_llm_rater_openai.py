@@ -8,10 +8,10 @@ import math
 import pytest
 from api_servers import CRITERIA, FakeOpenAIServer, expected_scores, openai_server  # noqa: F401  (fixture)
 
-from regen_bench_plugins.api_client import CallCache
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.examples import Example
 from regen_bench.contracts.records import Item, Purchase, Review
+from regen_bench_plugins.api_client import CallCache
 from regen_bench_plugins.metrics.llm_rater import LlmRaterMetric, load_rubric, parse_scores
 
 KEY = "sk-llm-rater-secret-key-42"

@@ -10,7 +10,12 @@ from regen_bench.plugin.specs import build_plugin
 from regen_bench.results.compare import METHOD_LABELS
 from regen_bench.results.loader import LoadedRun
 from regen_bench.results.paired import (
-    CorpusRecomputer, PairedMethod, RebuildFrom, RunScore, compare_scores, per_example_values,
+    CorpusRecomputer,
+    PairedMethod,
+    RebuildFrom,
+    RunScore,
+    compare_scores,
+    per_example_values,
 )
 from regen_bench.results.rebuild import PAID_API_REASON, RebuildSpec, build_metric
 from regen_bench.results.schema import MetricRecord, RunResults, SampleRow

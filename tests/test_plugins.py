@@ -8,9 +8,9 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from regen_bench.plugin import registry
 from regen_bench.cli.app import main
 from regen_bench.contracts.errors import DuplicateNameError, UnknownNameError
+from regen_bench.plugin import registry
 
 BUILTINS = {"synthetic", "regen-kaggle", "popular", "retrieval-tfidf", "bleu", "rouge"}
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from regen_bench.stats.bootstrap import bootstrap_interval
 from regen_bench.plugin.registry import get_registry
-from regen_bench.results.schema import SampleRow
 from regen_bench.plugin.specs import build_metrics
+from regen_bench.results.schema import SampleRow
 from regen_bench.results.scoring import score_rows
+from regen_bench.stats.bootstrap import bootstrap_interval
 from regen_bench_plugins.metrics.ranking import MeanReciprocalRank, NdcgAtK, RecallAtK
 
 # Target ranks: 1, 3, absent, 12, 2 (as ints: a model may return int ids).

@@ -13,7 +13,10 @@ import pytest
 from regen_bench.contracts.examples import Example
 from regen_bench.contracts.records import Item, Purchase
 from regen_bench_plugins.models.retrieval import (
-    MODELS, RetrievalCFModel, RetrievalFusionModel, RetrievalTextEmbeddingModel,
+    MODELS,
+    RetrievalCFModel,
+    RetrievalFusionModel,
+    RetrievalTextEmbeddingModel,
 )
 
 pytestmark = pytest.mark.usefixtures("use_shared_cache")  # conftest: embed items once
@@ -28,8 +31,8 @@ TASK = "user_summary"
 def data():
     from regen_bench.data.loading import load_dataset_examples
     from regen_bench.data.splits import split_users_by_hash
-    from regen_bench_plugins.datasets.synthetic.writer import generate_records
     from regen_bench_plugins.datasets.synthetic import SyntheticDataset
+    from regen_bench_plugins.datasets.synthetic.writer import generate_records
 
     splits = split_users_by_hash(load_dataset_examples(SyntheticDataset(users=USERS, seed=0)).examples)
     latent = {r["reviewer_id"]: r["latent"] for r in generate_records(USERS, 0)}

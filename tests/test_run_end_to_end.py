@@ -6,8 +6,8 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from regen_bench.plugin import registry
 from regen_bench.cli.app import main
+from regen_bench.plugin import registry
 from regen_bench.results.schema import RunResults
 
 SMALL = ["--dataset-arg", "users=400", "--bootstrap", "200", "--quiet"]
@@ -85,8 +85,8 @@ def test_score_command_rejects_a_malformed_samples_file(tmp_path):
 
 def test_popular_is_one_narrative_and_retrieval_copies_training_narratives(tmp_path):
     from regen_bench.data.loading import load_dataset_examples
-    from regen_bench.plugin.registry import get_registry
     from regen_bench.data.splits import split_users_by_hash
+    from regen_bench.plugin.registry import get_registry
 
     for model in ("popular", "retrieval-tfidf"):
         out = tmp_path / model

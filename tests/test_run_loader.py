@@ -8,10 +8,18 @@ import pytest
 
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.results.loader import (
-    SamplesChangedError, SamplesLocationError, load_run, results_file, samples_file,
+    SamplesChangedError,
+    SamplesLocationError,
+    load_run,
+    results_file,
+    samples_file,
 )
 from regen_bench.results.schema import (
-    ResultsFileError, ResultsFormatError, SamplesFileError, load_results, read_sample_lines,
+    ResultsFileError,
+    ResultsFormatError,
+    SamplesFileError,
+    load_results,
+    read_sample_lines,
 )
 from regen_bench.util.hashing import sha256_file
 

@@ -19,7 +19,14 @@ from regen_bench.run.generation_cache import GenerationCache
 from regen_bench.run.plan import cache_keys, model_kinds, plan_run
 from regen_bench.run.runner import RunConfig, run_benchmark
 from regen_bench.run.stages import (
-    CacheLookup, Evaluation, drop_failed, generate_stage, make_batches, merged_outputs, read_cache, sample_rows,
+    CacheLookup,
+    Evaluation,
+    drop_failed,
+    generate_stage,
+    make_batches,
+    merged_outputs,
+    read_cache,
+    sample_rows,
     split_stage,
 )
 from regen_bench.util.hashing import run_config_hash

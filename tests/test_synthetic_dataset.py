@@ -17,6 +17,7 @@ import pytest
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.examples import build_example
 from regen_bench.contracts.records import RegenRecord
+from regen_bench_plugins.datasets.synthetic.catalogue import BRANDS, COLOUR_STYLES, COLOURS, GROUPS, LEAVES
 from regen_bench_plugins.datasets.synthetic.generator import (
     DEFAULT_USERS,
     GENERATOR_VERSION,
@@ -24,7 +25,6 @@ from regen_bench_plugins.datasets.synthetic.generator import (
     generate_records,
     write_dataset,
 )
-from regen_bench_plugins.datasets.synthetic.catalogue import BRANDS, COLOUR_STYLES, COLOURS, GROUPS, LEAVES
 from regen_bench_plugins.datasets.synthetic.personas import PERSONAS
 from regen_bench_plugins.datasets.synthetic.writer import World
 

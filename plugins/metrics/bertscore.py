@@ -27,19 +27,17 @@ import csv
 import hashlib
 import io
 import json
+import re
 from importlib import metadata
 from pathlib import Path
-
-import re
 
 import numpy as np
 from pydantic import Field, field_validator
 
 from regen_bench import hookimpl
+from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 from regen_bench.util.atomic import atomic_write_text
 from regen_bench.util.hashing import sha256_text
-from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
-
 from regen_bench_plugins.encoders.local_embedder import DEFAULT_MODEL_NAME
 
 DEFAULT_LAYER = 5  # of all-MiniLM-L6-v2's 6; see the module docstring

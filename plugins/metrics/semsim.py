@@ -24,7 +24,8 @@ from regen_bench.contracts.metric import Component, Metric, MetricOptions, Metri
 from regen_bench_plugins.api_client import public_endpoint
 from regen_bench_plugins.encoders.embedding_cache import Embedder, EmbeddingCache, embed_cached
 from regen_bench_plugins.encoders.local_embedder import SentenceTransformerEmbedder
-from regen_bench_plugins.providers import PROVIDERS, embedder as api_embedder
+from regen_bench_plugins.providers import PROVIDERS
+from regen_bench_plugins.providers import embedder as api_embedder
 
 
 class SemsimOptions(MetricOptions):

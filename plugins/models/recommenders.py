@@ -28,7 +28,6 @@ from pydantic import Field
 
 from regen_bench import hookimpl
 from regen_bench.contracts.model import Model, ModelOptions
-
 from regen_bench_plugins.encoders.options import CFOptions, EncoderOptions, encoder_config, make_cf, make_text
 
 
@@ -135,7 +134,6 @@ class FusionKnnModel(_Recommender):
 
     def fit(self, train, validation, *, tasks, seed):
         from regen_bench.contracts.records import Purchase
-
         from regen_bench_plugins.encoders.text import l2_normalise
 
         self._popularity_fit(train)

@@ -24,7 +24,14 @@ from pydantic import Field
 
 from regen_bench import hookimpl
 from regen_bench.contracts.model import Model, ModelOptions
-from regen_bench_plugins.encoders.options import CFOptions, EncoderOptions, TextOptions, encoder_config, make_cf, make_text  # noqa: F401
+from regen_bench_plugins.encoders.options import (  # noqa: F401
+    CFOptions,
+    EncoderOptions,
+    TextOptions,
+    encoder_config,
+    make_cf,
+    make_text,
+)
 
 
 class _LastN(ModelOptions):

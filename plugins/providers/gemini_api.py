@@ -15,7 +15,13 @@ import numpy as np
 
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench_plugins.api_client import (
-    ApiCallError, ApiEmbedder, CallRequest, Completion, api_key_from_env, parse_duration, parse_retry_after,
+    ApiCallError,
+    ApiEmbedder,
+    CallRequest,
+    Completion,
+    api_key_from_env,
+    parse_duration,
+    parse_retry_after,
 )
 
 DEFAULT_KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")

@@ -14,7 +14,14 @@ import contextlib
 import numpy as np
 
 from regen_bench.contracts.errors import RegenBenchError
-from regen_bench_plugins.api_client import ApiCallError, ApiEmbedder, CallRequest, Completion, api_key_from_env, parse_retry_after
+from regen_bench_plugins.api_client import (
+    ApiCallError,
+    ApiEmbedder,
+    CallRequest,
+    Completion,
+    api_key_from_env,
+    parse_retry_after,
+)
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 

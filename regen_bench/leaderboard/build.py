@@ -15,7 +15,7 @@ from regen_bench.leaderboard.render_html import render_html
 from regen_bench.leaderboard.render_json import render_json
 from regen_bench.leaderboard.render_markdown import render_markdown
 from regen_bench.leaderboard.table import Leaderboard, build_leaderboard
-from regen_bench.util.atomic import atomic_writer, atomic_write_text
+from regen_bench.util.atomic import atomic_write_text, atomic_writer
 
 PLOTS_DIR = "plots"
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from regen_bench.leaderboard.collect import Collection, CollectedRun, duplicate_key
+from regen_bench.leaderboard.collect import CollectedRun, Collection, duplicate_key
 from regen_bench.leaderboard.formatting import decimals_for
 from regen_bench.leaderboard.marks import METHOD_APPROX, Comparison, compare_with_best, corpus_recomputer
 from regen_bench.plugin.registry import get_registry

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from regen_bench.contracts.errors import RegenBenchError
-from regen_bench.util.atomic import atomic_writer, atomic_write_text
+from regen_bench.util.atomic import atomic_write_text, atomic_writer
 
 SCHEMA_VERSION = 1
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from regen_bench.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap_interval
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.tasks import task_kind
 from regen_bench.results.schema import SampleRow, ScoreEntry
+from regen_bench.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap_interval
 
 
 def _clean(value):

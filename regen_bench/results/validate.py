@@ -33,13 +33,24 @@ from typing import Any
 from regen_bench.contracts.metric import CACHE_STATE_COUNTS, Component
 from regen_bench.contracts.tasks import task_kind
 from regen_bench.results.loader import (
-    SamplesChangedError, SamplesLocationError, check_samples_sha256, samples_file,
+    SamplesChangedError,
+    SamplesLocationError,
+    check_samples_sha256,
+    samples_file,
 )
 from regen_bench.results.rebuild import RebuildSpec, build_metric, rebuild_specs
 from regen_bench.results.rescoring import examples_for_results
 from regen_bench.results.schema import (
-    SCHEMA_VERSION, ResultsFileError, ResultsFormatError, RunResults, SampleRow, SamplesFileError, ScoreEntry,
-    parse_results, read_results_json, read_sample_lines,
+    SCHEMA_VERSION,
+    ResultsFileError,
+    ResultsFormatError,
+    RunResults,
+    SampleRow,
+    SamplesFileError,
+    ScoreEntry,
+    parse_results,
+    read_results_json,
+    read_sample_lines,
 )
 from regen_bench.results.scoring import score_rows
 from regen_bench.stats.bootstrap import bootstrap_interval

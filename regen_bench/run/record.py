@@ -10,8 +10,16 @@ from regen_bench import __version__
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import Model
 from regen_bench.results.schema import (
-    BootstrapInfo, DatasetInfo, HarnessInfo, MetricRecord, ModelInfo, RunResults, SampleRow, SamplesInfo,
-    ScoreEntry, write_samples,
+    BootstrapInfo,
+    DatasetInfo,
+    HarnessInfo,
+    MetricRecord,
+    ModelInfo,
+    RunResults,
+    SampleRow,
+    SamplesInfo,
+    ScoreEntry,
+    write_samples,
 )
 from regen_bench.run.plan import CacheKeys, RunPlan
 from regen_bench.run.stages import Evaluation, Scored, Source

@@ -23,8 +23,16 @@ from regen_bench.run.generation_cache import GenerationCache
 from regen_bench.run.plan import cache_keys, plan_run
 from regen_bench.run.record import results_record, write_samples_stage
 from regen_bench.run.stages import (
-    Generated, drop_failed, fit_stage, generate_stage, load_stage, make_batches, merged_outputs, read_cache,
-    score_stage, split_stage,
+    Generated,
+    drop_failed,
+    fit_stage,
+    generate_stage,
+    load_stage,
+    make_batches,
+    merged_outputs,
+    read_cache,
+    score_stage,
+    split_stage,
 )
 from regen_bench.stats.bootstrap import DEFAULT_RESAMPLES
 from regen_bench.util.paths import cache_dir

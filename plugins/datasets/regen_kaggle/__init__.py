@@ -14,8 +14,8 @@ import click
 
 from regen_bench import hookimpl
 from regen_bench.contracts.dataset import DatasetProvider
-from regen_bench_plugins.datasets.regen_kaggle import source
 from regen_bench.contracts.layout import DatasetLayout
+from regen_bench_plugins.datasets.regen_kaggle import source
 
 
 class _RegenKaggle(DatasetProvider):

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from regen_bench.util.atomic import atomic_write_text
 from regen_bench.contracts.errors import RegenBenchError, UnknownNameError
+from regen_bench.util.atomic import atomic_write_text
 from regen_bench.util.paths import cache_dir
 
 HANDLE = "googleai/regen-reviews-enhanced-with-generative-narratives"

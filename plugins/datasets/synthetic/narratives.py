@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from regen_bench_plugins.datasets.synthetic.catalogue import BRAND_STYLES, BRANDS, COLOUR_STYLES, COLOURS, GROUPS, CatalogueItem
+from regen_bench_plugins.datasets.synthetic.catalogue import (
+    BRAND_STYLES,
+    BRANDS,
+    COLOUR_STYLES,
+    COLOURS,
+    GROUPS,
+    CatalogueItem,
+)
 from regen_bench_plugins.datasets.synthetic.personas import Persona
 from regen_bench_plugins.datasets.synthetic.users import Critique, Taste
 

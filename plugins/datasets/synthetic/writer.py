@@ -17,8 +17,8 @@ from typing import Iterator
 
 import numpy as np
 
-from regen_bench.util.atomic import atomic_writer
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.util.atomic import atomic_writer
 from regen_bench_plugins.datasets.synthetic import narratives
 from regen_bench_plugins.datasets.synthetic.catalogue import BRANDS, COLOURS, GROUPS, Catalogue, build_catalogue
 from regen_bench_plugins.datasets.synthetic.params import PARAMS, StoryParams

@@ -116,8 +116,8 @@ class SoftTokenModel(Model):
         import numpy as np
         import torch
 
-        from regen_bench.util.hashing import hash_config
         from regen_bench.contracts.tasks import task_kind
+        from regen_bench.util.hashing import hash_config
         from regen_bench_plugins.models.fusion.soft_tokens import backbones
         from regen_bench_plugins.models.fusion.soft_tokens.adapter import SoftTokenAdapter
         from regen_bench_plugins.models.fusion.soft_tokens.sequences import FeatureBuilder

@@ -91,10 +91,10 @@ def plot_shares(norms: dict[str, dict], title: str) -> bytes:
 
 def analyze_run(run_dir: Path, *, limit: int | None = None) -> dict:
     """Rebuild the run's fitted soft-token model and measure its soft tokens' parts."""
+    from regen_bench.data.splits import SplitConfig, split_users_by_hash
     from regen_bench.plugin.registry import get_registry
     from regen_bench.results.rescoring import examples_for_results
     from regen_bench.results.schema import load_results
-    from regen_bench.data.splits import SplitConfig, split_users_by_hash
     from regen_bench_plugins.models.fusion import SoftTokenModel
 
     results_path = Path(run_dir) / "results.json"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
 HISTORY, TARGET, POOLED = 0, 1, 2
 KINDS = 3
 
