@@ -1,0 +1,54 @@
+"""`regen-bench run`: one benchmark run, from the command line into `run_benchmark`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from regen_bench.cli.options import key_values, metric_args_by_metric
+from regen_bench.contracts.tasks import DEFAULT_K
+from regen_bench.results.report import format_scores
+from regen_bench.run.executor import EXECUTORS
+from regen_bench.run.runner import RunConfig, run_benchmark
+
+
+@click.command()
+@click.option("--model", required=True, help="Model name (see `regen-bench list models`).")
+@click.option("--dataset", default="synthetic", show_default=True, help="Dataset name or path to a REGEN .jsonl[.gz].")
+@click.option("--task", "tasks", multiple=True, help="Task to run (repeatable); default: every task the dataset has.")
+@click.option("--metric", "metrics", multiple=True,
+              help="Metric (repeatable); default: bleu, rouge (and recall@k, ndcg@k, mrr for next_item).")
+@click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N examples of the split.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True)
+@click.option("--model-arg", "model_args", multiple=True, metavar="KEY=VALUE", help="Model option (repeatable).")
+@click.option("--metric-arg", "metric_args", multiple=True, metavar="METRIC.KEY=VALUE", help="Metric option.")
+@click.option("--dataset-arg", "dataset_args", multiple=True, metavar="KEY=VALUE", help="Dataset option, e.g. users=500.")
+@click.option("--task-map", "task_map", multiple=True, metavar="TASK=FIELD.PATH", help="Map a task to a field path.")
+@click.option("--split", type=click.Choice(["test", "validation"]), default="test", show_default=True)
+@click.option("--on-bad-record", type=click.Choice(["error", "skip"]), default="error", show_default=True)
+@click.option("--bootstrap", "resamples", type=click.IntRange(min=10), default=1000, show_default=True,
+              help="Bootstrap resamples for confidence intervals.")
+@click.option("--k", "k", type=click.IntRange(min=1), default=DEFAULT_K, show_default=True,
+              help="Items asked of recommend() for ranking tasks.")
+@click.option("--executor", type=click.Choice(sorted(EXECUTORS)), default="local", show_default=True,
+              help="How generation batches run.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_args, dataset_args, task_map,
+        split, on_bad_record, resamples, k, executor, quiet):
+    """Load a dataset, fit a model, generate, score, and write results."""
+    config = RunConfig(
+        model=model, dataset=dataset, tasks=list(tasks), metrics=list(metrics),
+        limit=limit, seed=seed, output=output, model_args=key_values(model_args, "--model-arg"),
+        metric_args=metric_args_by_metric(metric_args), dataset_args=key_values(dataset_args, "--dataset-arg"),
+        task_map=key_values(task_map, "--task-map"), split=split, on_bad_record=on_bad_record,
+        resamples=resamples, k=k, executor=executor, progress=not quiet, command=["regen-bench", *sys.argv[1:]],
+    )
+    outcome = run_benchmark(config)
+    click.echo(format_scores(outcome.results))
+    click.echo(
+        f"\n{outcome.generated} generated, {outcome.cached} from cache. "
+        f"Results: {outcome.run_dir / 'results.json'}"
+    )
