@@ -62,7 +62,7 @@ def test_installed_example_is_listed_runs_and_validates(installed_example, tmp_p
     assert words["higher_is_better"] is False and words["score"] > 2 and words["signature"]
 
     checked = subprocess.run(
-        [sys.executable, "-c", "import sys; from regen_bench.cli.results import validate; validate(sys.argv[1:])",
+        [sys.executable, "-c", "import sys; from regen_bench.cli.validate import validate; validate(sys.argv[1:])",
          str(run_dir / "results.json")],
         capture_output=True, text=True, env=dict(os.environ), timeout=300,
     )

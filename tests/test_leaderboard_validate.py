@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from regen_bench.cli.app import main
-from regen_bench.cli.results import validate
+from regen_bench.cli.validate import validate
 from regen_bench.results.validate import validate_results
 
 RUN_ARGS = ["--dataset-arg", "users=400", "--bootstrap", "200", "--quiet"]

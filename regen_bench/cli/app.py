@@ -12,13 +12,14 @@ from pathlib import Path
 import click
 
 from regen_bench import __version__
+from regen_bench.cli.compare import compare
 from regen_bench.cli.data import data
 from regen_bench.cli.group import HarnessGroup
 from regen_bench.cli.leaderboard import leaderboard
 from regen_bench.cli.options import metric_args_by_metric
-from regen_bench.cli.results import compare, validate
 from regen_bench.cli.run import run
 from regen_bench.cli.score import score
+from regen_bench.cli.validate import validate
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.plugin.registry import Registry, add_plugin_files, get_registry
 from regen_bench.plugin.specs import build_metrics
