@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -54,9 +54,13 @@ class ScoreEntry(BaseModel):
     task: str
     metric: str = Field(description="the metric plugin's name")
     component: str = Field(description="which number of the metric (rouge has rouge1, rouge2, ...)")
-    score: float
-    ci_low: float
-    ci_high: float
+    status: Literal["ok", "failed"] = Field(
+        default="ok", description="failed: the component scored no example (n=0); score and CI are null")
+    reason: str | None = Field(
+        default=None, description="why a failed component scored nothing, e.g. 'unrated: 10 of 10, ...'")
+    score: float | None = Field(description="null only when status is failed")
+    ci_low: float | None
+    ci_high: float | None
     n: int
     signature: str
     higher_is_better: bool
@@ -90,6 +94,14 @@ class SamplesInfo(BaseModel):
     rows: int
 
 
+class RescoredFrom(BaseModel):
+    """The run a `regen-bench score --output` run re-scored: its id and its results file's bytes."""
+
+    run_id: str
+    results_sha256: str = Field(description="sha256 of the source run's results.json bytes")
+    samples_sha256: str = Field(description="sha256 of the source run's samples.jsonl bytes")
+
+
 class RunResults(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -113,6 +125,8 @@ class RunResults(BaseModel):
     timings: dict[str, float] = Field(description="seconds per stage")
     environment: dict[str, Any]
     command: list[str] = Field(default_factory=list)
+    rescored_from: RescoredFrom | None = Field(
+        default=None, description="set by `regen-bench score --output`: the run whose samples were re-scored")
 
 
 class SampleRow(BaseModel):
