@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -77,17 +76,16 @@ def test_cache_is_a_datasets_folder_keyed_by_file_bytes(regen_file):
     assert load_records(copy).from_arrow_cache
 
 
-def test_nan_and_infinity_survive_the_cache(tmp_path):
+def test_nan_and_infinity_are_bad_records_and_never_reach_the_cache(tmp_path):
+    # Issue 9 changed this: NaN/Infinity used to be accepted (and reached prompts as `$nan`).
     path = tmp_path / "nan.jsonl"
     rec = record("U1")
     rec["purchase_history"][0]["item"]["price"] = float("nan")
-    rec["score"] = float("inf")
     path.write_text(json.dumps(rec) + "\n")
-    load_records(path)
-    again = load_records(path)
-    assert again.from_arrow_cache
-    assert math.isnan(again.records[0].purchase_history[0].item.price)
-    assert again.records[0].model_extra["score"] == float("inf")
+    for _ in range(2):
+        with pytest.raises(BadRecordError, match=r"nan.jsonl:1: purchase_history\.0\.item\.price: expected a finite"):
+            load_records(path)
+    assert list(cache_dir("arrow").iterdir()) == []
 
 
 def test_a_bad_record_still_fails_and_writes_no_cache(tmp_path):

@@ -16,7 +16,9 @@ _PRICE = re.compile(r"^\s*\$?\s*(-?\d+(?:,\d{3})*(?:\.\d+)?)\s*$")
 
 
 class Item(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # No NaN or Infinity: the reader rejects them as JSON literals, and a price string
+    # of 400 digits would otherwise become `inf` here.
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     asin: str = Field(min_length=1)
     title: str | None = None
@@ -38,7 +40,7 @@ class Item(BaseModel):
 
 
 class Review(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     summary: str | None = None
     rating: float | None = None

@@ -75,7 +75,7 @@ def arrow_cache_path(sha256: str, on_bad_record: str) -> Path:
 
 def _record_json(record: RegenRecord) -> str:
     """The validated record as JSON: only the keys the file had (defaults come back on
-    reading), extra keys as they were, NaN and Infinity kept (not turned into null)."""
+    reading), extra keys as they were (the reader lets no NaN or Infinity in)."""
     return to_json(record.model_dump(exclude_unset=True), inf_nan_mode="constants").decode("utf-8")
 
 

@@ -3,13 +3,24 @@
 One JSON object per line, one user per line. Lines are read one at a time (never
 the whole file), validated with the pydantic models in `regen_bench.contracts.records`, and a
 bad line is reported as `file:line: field: what was expected`.
+
+This module is the error boundary of reading: whatever a line holds, it becomes a
+record or a `BadRecordError` (counted and left out with `on_bad_record="skip"`), never
+another exception. Beyond what the record models check, a line is bad when it is
+longer than `MAX_LINE_BYTES`, nested deeper than `MAX_DEPTH`, not UTF-8, holds a
+string with a lone surrogate escape (`"\\ud800"`, which no UTF-8 file can hold), a
+`NaN`, `Infinity` or `-Infinity` literal or a number too large for a float (`1e999`),
+or an integer of more digits than Python converts.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import math
+import re
 import zlib
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
@@ -22,6 +33,11 @@ OnBadRecord = Literal["error", "skip"]
 ON_BAD_RECORD_CHOICES = ("error", "skip")
 SUFFIXES = (".jsonl", ".jsonl.gz")
 MAX_REASONS = 5
+# A REGEN record is nested about 5 deep (record > purchase_history > purchase > item);
+# anything past this is not a record, and would exhaust the stack of code that walks it.
+MAX_DEPTH = 64
+# The largest real REGEN users are well under 1 MiB a line.
+MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
 class BadRecordReport(BaseModel):
@@ -130,8 +146,21 @@ def _open(path: Path):
     return open(path, "rb")
 
 
-def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes) per line; gzip damage becomes a RegenBenchError."""
+def _read_line(handle) -> tuple[bytes, bool]:
+    """One line of at most MAX_LINE_BYTES (b"" at the end), and whether it was longer:
+    the rest of a longer line is read and dropped in chunks, never held whole."""
+    raw = handle.readline(MAX_LINE_BYTES + 1)
+    if len(raw) <= MAX_LINE_BYTES or raw.endswith(b"\n"):
+        return raw, False
+    while True:
+        rest = handle.readline(1024 * 1024)
+        if not rest or rest.endswith(b"\n"):
+            return raw[:MAX_LINE_BYTES], True
+
+
+def _raw_lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) per line, None for a line longer than MAX_LINE_BYTES;
+    gzip damage becomes a RegenBenchError."""
     line_no = 0
     try:
         handle = _open(path)
@@ -140,7 +169,7 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     with handle:
         while True:
             try:
-                raw = handle.readline()
+                raw, too_long = _read_line(handle)
             except (OSError, EOFError, zlib.error) as exc:
                 if path.name.lower().endswith(".gz"):
                     raise RegenBenchError(
@@ -151,7 +180,7 @@ def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
             if not raw:
                 return
             line_no += 1
-            yield line_no, raw
+            yield line_no, None if too_long else raw
 
 
 def iter_raw(
@@ -171,6 +200,111 @@ def iter_raw(
     return _generate(path, on_bad_record, report if report is not None else BadRecordReport())
 
 
+class _NonFinite(ValueError):
+    """Raised while parsing at a NaN/Infinity literal or a float that overflows."""
+
+
+def _reject_constant(text: str):
+    raise _NonFinite(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NonFinite(text)
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _depth_exceeds(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether the JSON text nests objects and arrays more than `limit` deep.
+
+    Counted on the text (strings left out) before parsing, so no parser or walker ever
+    recurses that deep; lines with few brackets are never scanned."""
+    if text.count("{") + text.count("[") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit
+
+
+class _Constant:
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _nonfinite_field(text: str) -> tuple[str, str]:
+    """(dotted field, literal) of the first non-finite number of a line (the error path only)."""
+    def mark_float(literal: str):
+        value = float(literal)
+        return value if math.isfinite(value) else _Constant(literal)
+
+    obj = json.loads(text, parse_constant=_Constant, parse_float=mark_float)
+    stack: list[tuple[str, Any]] = [("", obj)]
+    while stack:
+        where, node = stack.pop(0)
+        if isinstance(node, _Constant):
+            return where or "-", node.text
+        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        stack.extend((f"{where}.{key}" if where else str(key), child) for key, child in children)
+    return "-", "?"  # pragma: no cover - the strict parse found one
+
+
+def _parse(where: str, line_no: int, text: str) -> Any:
+    """The line's JSON value, or a BadRecordError for anything the record models cannot check."""
+    if _depth_exceeds(text):
+        raise BadRecordError(where, line_no, "-", f"expected a REGEN record, got JSON nested more than "
+                                                  f"{MAX_DEPTH} levels deep")
+    try:
+        obj = _DECODER.decode(text)
+    except _NonFinite:
+        field, literal = _nonfinite_field(text)
+        raise BadRecordError(where, line_no, field, f"expected a finite number, got {literal} "
+                                                    f"(a REGEN file holds no NaN, Infinity or number beyond the range of a float)") from None
+    except json.JSONDecodeError as exc:
+        raise BadRecordError(where, line_no, "-", f"expected valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:  # pragma: no cover - _depth_exceeds keeps lines far shallower
+        raise BadRecordError(where, line_no, "-", "expected a REGEN record, got JSON nested too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise BadRecordError(where, line_no, "-", f"expected valid JSON numbers ({str(exc)[:80]})") from None
+    if _SURROGATE.search(text):
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRecordError(where, line_no, "-", "expected text, got a lone surrogate escape "
+                                                      "(\\ud800-\\udfff without its pair)") from None
+    return obj
+
+
+def _decode(where: str, line_no: int, raw: bytes | None) -> str:
+    if raw is None:
+        raise BadRecordError(where, line_no, "-", f"expected one user per line, got a line longer than "
+                                                  f"{MAX_LINE_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRecordError(where, line_no, "-", f"expected UTF-8 text (invalid byte at column {exc.start + 1})") \
+            from None
+    return text.lstrip("\ufeff") if line_no == 1 else text
+
+
+def _record(where: str, line_no: int, text: str) -> tuple[dict, RegenRecord]:
+    obj = _parse(where, line_no, text)
+    if not isinstance(obj, dict):
+        raise BadRecordError(where, line_no, "-", f"expected a JSON object (one user per line), got {_describe(obj)}")
+    try:
+        return obj, RegenRecord.model_validate(obj)
+    except ValidationError as exc:
+        raise validation_error(where, line_no, exc) from None
+
+
 def _generate(path: Path, on_bad_record: str, report: BadRecordReport) -> Iterator[tuple[int, dict, RegenRecord]]:
     where = str(path)
     first_seen: dict[str, int] = {}
@@ -184,28 +318,18 @@ def _generate(path: Path, on_bad_record: str, report: BadRecordReport) -> Iterat
 
     for line_no, raw in _raw_lines(path):
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
+            text = _decode(where, line_no, raw)
+        except BadRecordError as error:
             nonblank += 1
-            bad(BadRecordError(where, line_no, "-", f"expected UTF-8 text (invalid byte at column {exc.start + 1})"))
+            bad(error)
             continue
-        if line_no == 1:
-            text = text.lstrip("\ufeff")
         if not text.strip():
             continue
         nonblank += 1
         try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            bad(BadRecordError(where, line_no, "-", f"expected valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
-        if not isinstance(obj, dict):
-            bad(BadRecordError(where, line_no, "-", f"expected a JSON object (one user per line), got {_describe(obj)}"))
-            continue
-        try:
-            record = RegenRecord.model_validate(obj)
-        except ValidationError as exc:
-            bad(validation_error(where, line_no, exc))
+            obj, record = _record(where, line_no, text)
+        except BadRecordError as error:
+            bad(error)
             continue
         seen_at = first_seen.get(record.reviewer_id)
         if seen_at is not None:
