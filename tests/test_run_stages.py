@@ -64,7 +64,8 @@ class Both(Writer):
 
     def recommend(self, examples, k):
         type(self).asked_k.append(k)
-        return [[e.target_item_id] + [f"item{j}" for j in range(k - 1)] for e in examples]
+        # The last history item, not the target: recommend() is never shown the answer.
+        return [[e.history[-1].item.asin] + [f"item{j}" for j in range(k - 1)] for e in examples]
 
 
 def loaded(available=("user_summary", "endorsement"), targets=True):
@@ -185,7 +186,7 @@ def test_local_executor_yields_every_batch_once_in_order():
     finished = list(LocalExecutor().run(Both(), batches))
     assert [f.batch for f in finished] == batches
     assert finished[0].outputs == ["user_summary e0000", "user_summary e0001"]
-    assert finished[-1].outputs == [["t9", "item0", "item1", "item2"]]
+    assert finished[-1].outputs == [["g9", "item0", "item1", "item2"]]
 
 
 def test_generate_stage_caches_each_batch_and_leaves_failures_out(cache):

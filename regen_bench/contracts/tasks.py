@@ -8,6 +8,9 @@ for it and what kind of metric can score that:
 
 Every task is a text task unless `TASK_KINDS` names it. Adding a task kind is adding a
 `TaskKind` here (and the model method that produces it in `contracts/model.py`).
+
+What a model is shown of a test example also depends on the task (`takes_target_item`):
+the narrative tasks about the next purchase get that item as input; no other task does.
 """
 
 from __future__ import annotations
@@ -30,6 +33,15 @@ KINDS: dict[str, TaskKind] = {kind.name: kind for kind in (TEXT, RANKING)}
 # Tasks that are not text tasks; any other task name is a narrative task.
 TASK_KINDS: dict[str, TaskKind] = {"next_item": RANKING}
 
+# Narrative tasks about the next purchase. In REGEN (and in the files `data generate`
+# writes) their reference lives beside the target item, under `last_purchase`: why the
+# user bought that item, a pitch for that item. As in the REGEN papers, a model writing
+# them is told which item it is (its asin, title, category, price, other metadata), never
+# the review written after the purchase. The user narratives (`user_summary`,
+# `user_profile`) describe the history and get no target; for `next_item` the target is
+# the answer. A task a dataset adds under another name gets no target either.
+TARGET_ITEM_TASKS: frozenset[str] = frozenset({"purchase_reason", "endorsement"})
+
 # The number of items `recommend` is asked for unless a run sets `--k`.
 DEFAULT_K = 100
 
@@ -41,6 +53,11 @@ def kind_of(task: str) -> TaskKind:
 def task_kind(task: str) -> str:
     """"text" or "ranking"."""
     return kind_of(task).name
+
+
+def takes_target_item(task: str) -> bool:
+    """Whether `generate` is shown the target item (not its review) for `task`."""
+    return task in TARGET_ITEM_TASKS and kind_of(task) is not RANKING
 
 
 def ranking_tasks() -> set[str]:

@@ -22,7 +22,9 @@ The interface, for whoever adds an executor (the next one runs batches on Ray):
 - Batches may be yielded in any order (the local executor keeps the given order). The
   run's results do not depend on the order, only on the outputs.
 - An exception raised by the model ends the run; batches already yielded stay cached.
-- `produce(model, batch)` is the one way to call the model on a batch; use it.
+- `produce(model, batch)` is the one way to call the model on a batch; use it. It shows
+  the model each example's `model_input(task)` (`contracts/examples.py`), never the
+  `Example` itself: a model sees a test user's inputs, not the answers it is scored on.
 """
 
 from __future__ import annotations
@@ -53,11 +55,16 @@ class FinishedBatch:
 
 
 def produce(model: Model, batch: Batch) -> list:
-    """The model's outputs for one batch, from the method the task's kind names."""
+    """The model's outputs for one batch, from the method the task's kind names.
+
+    The model gets each example's inputs for the task (`Example.model_input`), without its
+    references or (for next_item) its target; the batch keeps the full examples for scoring.
+    """
     method = getattr(model, batch.kind.model_method)
+    inputs = [example.model_input(batch.task) for example in batch.examples]
     if batch.kind is RANKING:
-        return method(batch.examples, k=batch.k)
-    return method(batch.examples, batch.task)
+        return method(inputs, k=batch.k)
+    return method(inputs, batch.task)
 
 
 class Executor:
