@@ -9,7 +9,7 @@ import click
 
 from regen_bench.cli.options import key_values, metric_args_by_metric
 from regen_bench.contracts.tasks import DEFAULT_K
-from regen_bench.results.report import format_scores
+from regen_bench.results.report import failed_lines, format_scores
 from regen_bench.run.executor import EXECUTORS
 from regen_bench.run.runner import RunConfig, run_benchmark
 
@@ -36,9 +36,15 @@ from regen_bench.run.runner import RunConfig, run_benchmark
 @click.option("--executor", type=click.Choice(sorted(EXECUTORS)), default="local", show_default=True,
               help="How generation batches run.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--allow-failed-metrics", is_flag=True,
+              help="Exit 0 even when a metric scored no example (it is recorded as failed either way).")
 def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_args, dataset_args, task_map,
-        split, on_bad_record, resamples, k, executor, quiet):
-    """Load a dataset, fit a model, generate, score, and write results."""
+        split, on_bad_record, resamples, k, executor, quiet, allow_failed_metrics):
+    """Load a dataset, fit a model, generate, score, and write results.
+
+    Exits 1, after writing the results, when a metric scored no example (a judge whose
+    every answer was unparsable), unless --allow-failed-metrics.
+    """
     config = RunConfig(
         model=model, dataset=dataset, tasks=list(tasks), metrics=list(metrics),
         limit=limit, seed=seed, output=output, model_args=key_values(model_args, "--model-arg"),
@@ -52,3 +58,11 @@ def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_
         f"\n{outcome.generated} generated, {outcome.cached} from cache. "
         f"Results: {outcome.run_dir / 'results.json'}"
     )
+    failed = failed_lines(outcome.results.scores)
+    for line in failed:
+        click.echo(line, err=True)
+    if failed and not allow_failed_metrics:
+        click.echo("error: a metric scored no example; the results are written with its scores marked failed. "
+                   "Fix the metric (or its API) and re-score with `regen-bench score SAMPLES --output DIR`, or pass "
+                   "--allow-failed-metrics to accept the run", err=True)
+        sys.exit(1)

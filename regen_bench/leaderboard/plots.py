@@ -39,12 +39,12 @@ def _bar_values(table: Table, column):
     values = []
     for row in table.rows:
         cell = row.cells.get(column.key)
-        if cell is None or not math.isfinite(cell.entry.score):
+        if cell is None or cell.entry.failed or cell.entry.score is None or not math.isfinite(cell.entry.score):
             values.append((0.0, 0.0, 0.0, "none"))
             continue
         e = cell.entry
-        low = e.ci_low if math.isfinite(e.ci_low) else e.score
-        high = e.ci_high if math.isfinite(e.ci_high) else e.score
+        low = e.ci_low if e.ci_low is not None and math.isfinite(e.ci_low) else e.score
+        high = e.ci_high if e.ci_high is not None and math.isfinite(e.ci_high) else e.score
         worse = cell.comparison is not None and cell.comparison.worse
         colour = BEST_COLOR if cell.best else WORSE_COLOR if worse else OTHER_COLOR
         values.append((e.score, max(0.0, e.score - low), max(0.0, high - e.score), colour))

@@ -45,7 +45,7 @@ def render_csv(board: Leaderboard) -> str:
                 direction = "" if column.higher_is_better is None else _num(e.higher_is_better)
                 writer.writerow([
                     d.id, d.label, d.sha256, d.split, d.split_hash, table.task, r.model.name, row.label, r.run_id,
-                    r.model.config_hash, column.metric, column.component, direction, _num(e.score),
+                    r.model.config_hash, column.metric, column.component, direction, "failed" if e.failed else _num(e.score),
                     _num(e.ci_low), _num(e.ci_high), e.n, _num(cell.best),
                     _num(bool(comparison and comparison.worse)), _num(significance.get("p_value")),
                     _num(significance.get("diff")), significance.get("method", ""), e.signature, row.backbone,

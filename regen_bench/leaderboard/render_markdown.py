@@ -17,6 +17,8 @@ def cell_text(table: Table, row, column, *, markdown: bool) -> str:
     if cell is None:
         return "-"
     e = cell.entry
+    if e.failed:
+        return "failed"  # the reason is in a note under the table
     text = fmt_cell(e.score, e.ci_low, e.ci_high, column.decimals)
     if cell.best and markdown:
         text = f"**{text}**"

@@ -12,6 +12,9 @@
 - A component reported for context only (distinct's `length`) has no better direction:
   no arrow, no best row, no significance test. The metric says so itself
   (`Metric.context_components`, recorded in each results file's `metrics`).
+- A *failed* score (a component that scored no example, `status: "failed"`) shows as
+  failed with its reason in a note under the table: never a number, never best, never
+  tested. An ok score adds nothing to the outputs, so older leaderboards rebuild unchanged.
 
 Every number shown is copied from a results file, or (significance) computed from the
 runs' own samples.jsonl.
@@ -104,9 +107,10 @@ class Cell:
 
     def to_json(self) -> dict:
         e = self.entry
+        failed = {"status": e.status, "reason": e.reason} if e.failed else {}  # ok adds nothing
         return {
             "score": e.score, "ci_low": e.ci_low, "ci_high": e.ci_high, "n": e.n, "signature": e.signature,
-            "counts": dict(sorted(e.counts.items())), "best": self.best,
+            **failed, "counts": dict(sorted(e.counts.items())), "best": self.best,
             "significance": self.comparison.to_json() if self.comparison else None,
         }
 
@@ -327,6 +331,7 @@ def _build_table(section, task, table_runs, labels, dup_groups, descriptions, re
         component_names[component] = component_names.get(component, 0) + 1
     notes: list[str] = []
     columns: list[Column] = []
+    failed: list[tuple[str, str, str, str]] = []  # (row label, metric, reason, column label)
     context_components = {(m.name, c) for run in table_runs for m in run.results.metrics
                           for c in m.context_components}
     for metric, component in sorted(entries_by_column):
@@ -358,7 +363,10 @@ def _build_table(section, task, table_runs, labels, dup_groups, descriptions, re
             )
         if column.comparable:
             _mark_column(column, pairs, recomputer, seed=seed, resamples=resamples)
+        failed.extend((row.label, metric, entry.reason or "scored nothing", column.label)
+                      for row, entry in pairs if entry.failed)
         columns.append(column)
+    notes.extend(_failed_notes(failed))
     approximated = sorted({c.label for c in columns for r in rows
                            if (cell := r.cells.get(c.key)) and cell.comparison and cell.comparison.method == METHOD_APPROX})
     if approximated:
@@ -369,8 +377,18 @@ def _build_table(section, task, table_runs, labels, dup_groups, descriptions, re
     return Table(id=f"{section.id}/{task}", dataset=section, task=task, columns=columns, rows=rows, notes=notes)
 
 
+def _failed_notes(failed: list[tuple[str, str, str, str]]) -> list[str]:
+    """One note per row, metric and reason whose score failed (none when nothing failed)."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for row_label, metric, reason, column_label in failed:
+        groups.setdefault((row_label, metric, reason), []).append(column_label)
+    return [f"{row_label}: {metric} failed ({', '.join(labels)}): {reason}; no score, not ranked or tested."
+            for (row_label, metric, reason), labels in groups.items()]
+
+
 def _mark_column(column: Column, pairs, recomputer, *, seed, resamples) -> None:
-    finite = [(row, entry) for row, entry in pairs if math.isfinite(entry.score)]
+    finite = [(row, entry) for row, entry in pairs
+              if not entry.failed and entry.score is not None and math.isfinite(entry.score)]
     if not finite:
         return
     pick = max if column.higher_is_better else min

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from regen_bench.results.schema import RunResults
+from regen_bench.results.schema import RunResults, ScoreEntry
 
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -11,6 +11,27 @@ def format_table(headers: list[str], rows: list[list[str]]) -> str:
     out = [line(headers), line(["-" * w for w in widths])]
     out += [line(r) for r in rows]
     return "\n".join(out)
+
+
+def format_number(value: float) -> str:
+    return f"{value:.2f}" if abs(value) >= 1.5 else f"{value:.4f}"
+
+
+def score_cells(entry: ScoreEntry) -> list[str]:
+    """score, 95% CI and n of one entry as table cells; a failed entry says FAILED and why."""
+    if entry.failed:
+        return ["FAILED", entry.reason or "scored nothing", str(entry.n)]
+    return [format_number(entry.score), f"[{entry.ci_low:.4g}, {entry.ci_high:.4g}]", str(entry.n)]
+
+
+def failed_lines(entries: list[ScoreEntry]) -> list[str]:
+    """One `error: ...` line per metric, task and reason that failed, naming its components."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for e in entries:
+        if e.failed:
+            groups.setdefault((e.metric, e.task, e.reason or "scored nothing"), []).append(e.component)
+    return [f"error: metric {metric} failed on task {task} ({', '.join(components)}): {reason}"
+            for (metric, task, reason), components in groups.items()]
 
 
 def format_scores(results: RunResults) -> str:
@@ -23,6 +44,5 @@ def format_scores(results: RunResults) -> str:
     rows = []
     for s in results.scores:
         arrow = "" if (s.metric, s.component) in context else ("↑" if s.higher_is_better else "↓")
-        rows.append([s.task, f"{s.component} {arrow}".rstrip(), f"{s.score:.2f}" if abs(s.score) >= 1.5 else f"{s.score:.4f}",
-                     f"[{s.ci_low:.4g}, {s.ci_high:.4g}]", str(s.n)])
+        rows.append([s.task, f"{s.component} {arrow}".rstrip(), *score_cells(s)])
     return title + "\n" + format_table(["task", "metric", "score", "95% CI", "n"], rows)

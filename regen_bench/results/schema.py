@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.util.atomic import atomic_write_text, atomic_writer
@@ -65,6 +65,26 @@ class ScoreEntry(BaseModel):
     signature: str
     higher_is_better: bool
     counts: dict[str, int] = Field(default_factory=dict, description="e.g. rated/unrated examples of an LLM judge")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_null_score_is_failed(cls, data: Any) -> Any:
+        """A file written before `status` existed recorded a component that scored nothing as a null
+        score with n=0: read it as the failed entry it was."""
+        if isinstance(data, dict) and "status" not in data and data.get("score") is None and data.get("n") == 0:
+            data = {**data, "status": "failed", "reason": data.get("reason") or "scored no example (n=0)"}
+        return data
+
+    @model_validator(mode="after")
+    def _ok_has_numbers(self) -> "ScoreEntry":
+        if self.status == "ok" and (self.score is None or self.ci_low is None or self.ci_high is None):
+            raise ValueError("score, ci_low and ci_high must be numbers when status is 'ok' "
+                             "(a component that scored nothing has status 'failed' and a reason)")
+        return self
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
 
 
 class MetricRecord(BaseModel):

@@ -1,4 +1,9 @@
-"""Scores sample rows with metrics: per-example values into the rows, CIs into ScoreEntry."""
+"""Scores sample rows with metrics: per-example values into the rows, CIs into ScoreEntry.
+
+A component that scored no example (n=0, e.g. an LLM judge whose every answer was
+unparsable), or whose score is not a number, is a *failed* entry: status "failed", a
+reason built from the metric's counts, and no score or interval, never NaN.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,36 @@ def _add_usage(total, value):
     if isinstance(total, (int, float)) and isinstance(value, (int, float)):
         return total + value
     return value
+
+
+def failure_reason(n_rows: int, n_scored: int, counts: dict[str, int]) -> str:
+    """Why a component has no score, from the metric's counts: 'unrated: 10 of 10, judge answers unparsable'."""
+    if "unrated" in counts:
+        head = f"unrated: {counts['unrated']} of {counts['unrated'] + counts.get('rated', 0)}"
+    elif n_scored == 0:
+        head = f"no defined value for any of {n_rows} example(s)"
+    else:
+        head = f"the score or its confidence interval is not a number on {n_scored} example(s)"
+    why = []
+    invalid, failed_calls = counts.get("invalid_answers", 0), counts.get("failed_calls", 0)
+    if invalid:
+        why.append("judge answers unparsable" if invalid == counts.get("unrated") else f"{invalid} answers unparsable")
+    if failed_calls:
+        why.append(f"{failed_calls} API call(s) failed")
+    if not why and counts:
+        why.append("counts: " + ", ".join(f"{key}={value}" for key, value in sorted(counts.items())))
+    return ", ".join([head, *why])
+
+
+def score_entry(task: str, metric: Metric, component, interval, signature: str, counts: dict[str, int],
+                n_rows: int) -> ScoreEntry:
+    """The entry of one component: ok with its score and CI, or failed with a reason when it scored nothing."""
+    common = dict(task=task, metric=metric.name, component=component.name, n=interval.n, signature=signature,
+                  higher_is_better=metric.higher_is_better, counts=dict(counts))
+    if interval.n == 0 or not all(math.isfinite(v) for v in (interval.score, interval.low, interval.high)):
+        return ScoreEntry(**common, status="failed", reason=failure_reason(n_rows, interval.n, counts),
+                          score=None, ci_low=None, ci_high=None)
+    return ScoreEntry(**common, score=interval.score, ci_low=interval.low, ci_high=interval.high)
 
 
 def score_rows(
@@ -59,14 +94,8 @@ def score_rows(
                 for row, value in zip(task_rows, component.per_example):
                     row.scores[component.name] = _clean(value)
                 interval = bootstrap_interval(component, seed=seed, resamples=resamples)
-                entries.append(
-                    ScoreEntry(
-                        task=task, metric=metric.name, component=component.name,
-                        score=interval.score, ci_low=interval.low, ci_high=interval.high, n=interval.n,
-                        signature=signature, higher_is_better=metric.higher_is_better,
-                        counts=dict(output.counts),
-                    )
-                )
+                entries.append(score_entry(task, metric, component, interval, signature, output.counts,
+                                           len(task_rows)))
             if usage is not None and output.usage:
                 merged = usage.setdefault(metric.name, {})
                 for key, value in output.usage.items():
