@@ -93,9 +93,10 @@ def test_plugin_that_fails_to_import_is_shown_with_its_error(tmp_path):
     assert result.exit_code == 0, result.output
     line = next(l for l in result.output.splitlines() if l.startswith("broken_plugin"))
     assert "ERROR" in line and "this_module_does_not_exist" in line
-    # The rest of the CLI still works.
+    # The rest of the CLI still works, and says, in one line, what failed to load.
     result = CliRunner().invoke(main, ["--plugins", str(path), "list", "metrics"])
     assert result.exit_code == 0 and "bleu" in result.output
+    assert "warning: plugin 'broken_plugin'" in result.stderr and "this_module_does_not_exist" in result.stderr
 
 
 def test_misspelled_hook_is_reported_as_plugin_error(tmp_path):
@@ -137,12 +138,21 @@ def test_two_plugins_registering_the_same_name_is_an_error_naming_both(tmp_path)
             register(OtherBleu)
     """)
     registry.add_plugin_files([path])
+    # Issue 9 changed this: a clash no longer breaks the registry (and so every command);
+    # only looking the clashed name up fails, and every command warns about it.
+    reg = registry.get_registry()
+    assert "rouge" in reg.names("metric") and "bleu" not in reg.names("metric")
     with pytest.raises(DuplicateNameError) as info:
-        registry.get_registry()
-    assert "'bleu'" in str(info.value) and "second_bleu" in str(info.value) and "'bleu' and" in str(info.value)
+        reg.get("metric", "bleu")
+    assert "'bleu'" in str(info.value) and "second_bleu" in str(info.value) and "'bleu' (" in str(info.value)
     result = CliRunner().invoke(main, ["--plugins", str(path), "list", "metrics"])
+    assert result.exit_code == 0, result.output
+    assert "warning: metric 'bleu' is registered by two plugins" in result.stderr
+    assert "second_bleu" in result.stderr and "rouge" in result.stdout
+    result = CliRunner().invoke(main, ["--plugins", str(path), "run", "--model", "popular", "--metric", "bleu"])
     assert result.exit_code == 2
-    assert "second_bleu" in result.output
+    assert "error: metric 'bleu' is registered by two plugins" in result.output
+    assert "REGEN_BENCH_BLOCK_PLUGINS=bleu" in result.output and f"drop --plugins {path}" in result.output
 
 
 def test_unknown_model_lists_close_matches():

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from regen_bench.plugin.extras import require
+
 if TYPE_CHECKING:  # pragma: no cover
     from regen_bench.contracts.examples import Example
 
@@ -105,9 +107,10 @@ class CFEncoder:
             return self
 
         with threadpool_limits(limits=1):
-            from implicit.cpu.als import AlternatingLeastSquares
+            als = require("implicit.cpu.als", "models", "the CF (WALS) item encoder of models wals, retrieval-cf, "
+                          "retrieval-fusion, fusion and cf-only")
 
-            model = AlternatingLeastSquares(
+            model = als.AlternatingLeastSquares(
                 factors=self.factors,
                 regularization=self.regularization,
                 alpha=self.alpha,

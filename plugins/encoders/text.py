@@ -15,14 +15,28 @@ the cache has to be embedded.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from regen_bench.plugin.extras import MissingExtraError
 
 if TYPE_CHECKING:  # pragma: no cover
     from regen_bench.contracts.records import Purchase
 
 REVIEW_CHARS = 300  # review summary + text are cut to this many characters
+
+
+@contextmanager
+def _models_extra():
+    """A library missing here is missing for a model: name the [models] extra first (metrics say [semantic])."""
+    try:
+        yield
+    except MissingExtraError as exc:
+        raise MissingExtraError(exc.module, ("models", "semantic"),
+                                "the MiniLM text item encoder (models retrieval-text, retrieval-fusion, fusion-knn, "
+                                "fusion, text-only)") from exc
 
 
 def l2_normalise(matrix: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -64,14 +78,16 @@ class TextEncoder:
         if self._embedder is None:
             from regen_bench_plugins.encoders.local_embedder import SentenceTransformerEmbedder
 
-            self._embedder = SentenceTransformerEmbedder(self.model, batch_size=self.batch_size)
+            with _models_extra():
+                self._embedder = SentenceTransformerEmbedder(self.model, batch_size=self.batch_size)
         return self._embedder
 
     @property
     def dim(self) -> int:
         """Embedding size (loads the model only when no vector has been seen yet)."""
         if self._dim is None:
-            self._dim = int(self.embedder._model().get_sentence_embedding_dimension())
+            with _models_extra():
+                self._dim = int(self.embedder._model().get_sentence_embedding_dimension())
         return self._dim
 
     @property
@@ -120,11 +136,12 @@ class TextEncoder:
         if missing:
             from regen_bench_plugins.encoders.embedding_cache import EmbeddingCache, embed_cached
 
-            try:
-                with EmbeddingCache() as cache:
-                    vectors, counts = embed_cached(self.embedder, missing, cache)
-            except sqlite3.Error:  # an unusable cache must not stop a run
-                vectors, counts = embed_cached(self.embedder, missing, None)
+            with _models_extra():
+                try:
+                    with EmbeddingCache() as cache:
+                        vectors, counts = embed_cached(self.embedder, missing, cache)
+                except sqlite3.Error:  # an unusable cache must not stop a run
+                    vectors, counts = embed_cached(self.embedder, missing, None)
             vectors = l2_normalise(vectors)
             self._memory.update(zip(missing, vectors))
             embedded, hits = counts["embedded"], counts["cache_hits"]

@@ -36,6 +36,7 @@ from pydantic import Field, field_validator
 
 from regen_bench import hookimpl
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
+from regen_bench.plugin.extras import require
 from regen_bench.util.atomic import atomic_write_text
 from regen_bench.util.hashing import sha256_text
 from regen_bench_plugins.encoders.local_embedder import DEFAULT_MODEL_NAME
@@ -165,6 +166,7 @@ class BertScoreMetric(Metric):
     """BERTScore F1 (bert-score) of prediction against reference, averaged over examples."""
 
     name = "bertscore"
+    extras = ("semantic",)  # `regen-bench list` shows it; the optional libraries it imports
     description = "BERTScore F1 via bert-score on a local model (default all-MiniLM-L6-v2, layer 5)."
     version = "1"
     higher_is_better = True
@@ -221,7 +223,7 @@ class BertScoreMetric(Metric):
             elif o.model is None or self.local_model.name == DEFAULT_MODEL_NAME:
                 layer = DEFAULT_LAYER  # the bundled MiniLM, also when named by its folder
             else:
-                from bert_score.utils import model2layers
+                model2layers = require("bert_score.utils", "semantic", "metric 'bertscore'").model2layers
 
                 if o.model not in model2layers:
                     depth = self._model_depth()
@@ -238,7 +240,7 @@ class BertScoreMetric(Metric):
         return self._layer
 
     def _new_scorer(self, *, all_layers: bool = False, rescale: bool = False):
-        from bert_score import BERTScorer
+        BERTScorer = require("bert_score", "semantic", "metric 'bertscore'").BERTScorer
 
         o = self.options
         scorer = BERTScorer(

@@ -136,6 +136,7 @@ class EvaluateMetric(Metric):
     """A Hugging Face `evaluate` module (local script or folder, or Hub name) as a metric."""
 
     name = "evaluate"
+    extras = ("evaluate",)  # `regen-bench list` shows it; the optional libraries it imports
     description = (
         "Any Hugging Face evaluate module (--metric evaluate:PATH_OR_NAME); per default the mean of "
         "per-example computes, with per_example=false the module's own corpus number."

@@ -284,6 +284,7 @@ class LlmRaterMetric(Metric):
     """A judge model (OpenAI or Gemini) rates each narrative 1-5 on a pinned rubric."""
 
     name = "llm-rater"
+    extras = ("api",)  # `regen-bench list` shows it; the optional libraries it imports
     description = "LLM judge (OpenAI/Gemini) rates narratives 1-5 on faithfulness, relevance, personalisation, fluency."
     version = "1"
     higher_is_better = True

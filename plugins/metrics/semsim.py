@@ -85,6 +85,7 @@ class SemsimMetric(Metric):
     """Cosine similarity of sentence embeddings, averaged over examples."""
 
     name = "semsim"
+    extras = ("semantic",)  # `regen-bench list` shows it; the optional libraries it imports
     description = "Semantic similarity: cosine of sentence embeddings (default all-MiniLM-L6-v2, offline)."
     version = "1"
     higher_is_better = True

@@ -29,6 +29,7 @@ from pydantic import Field
 
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.model import ModelOptions
+from regen_bench.plugin.extras import require
 from regen_bench.util.hashing import hash_config
 from regen_bench_plugins.prompting.base import PromptingModel, PromptingOptions
 from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA
@@ -91,8 +92,9 @@ def load_backbone(name: str, device: str, dtype: str):
     with _LOAD_LOCK:
         if key not in _LOADED:
             # Deferred to the first load: torch and transformers take seconds to import.
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
+            torch = require("torch", "models", "model 'llm-local'")
+            transformers = require("transformers", "models", "model 'llm-local'")
+            AutoModelForCausalLM, AutoTokenizer = transformers.AutoModelForCausalLM, transformers.AutoTokenizer
 
             kwargs = {"gguf_file": gguf} if gguf else {}
             try:
@@ -122,6 +124,7 @@ def render(tokenizer, messages: tuple) -> str:
 
 class LocalPromptingModel(PromptingModel):
     name = "llm-local"
+    extras = ("models",)  # `regen-bench list` shows it; the optional libraries it imports
     description = "Prompted local LM via transformers (default SmolLM2-135M-Instruct GGUF, offline, CPU)"
     version = "1"
     Options: ClassVar[type[ModelOptions]] = LocalLmOptions

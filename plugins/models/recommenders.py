@@ -89,6 +89,7 @@ class PopularityModel(_Recommender):
 
 class WalsModel(_Recommender):
     name = "wals"
+    extras = ("models",)  # `regen-bench list` shows it; the optional libraries it imports
     description = "Next item: WALS (implicit ALS) with the user's history folded in"
     version = "1"
     Options = CFOptions
@@ -128,6 +129,7 @@ class FusionKnnOptions(EncoderOptions):
 
 class FusionKnnModel(_Recommender):
     name = "fusion-knn"
+    extras = ("models",)  # `regen-bench list` shows it; the optional libraries it imports
     description = "Next item: nearest catalogue items to the fused CF + text history embedding (critique-aware)"
     version = "1"
     Options = FusionKnnOptions

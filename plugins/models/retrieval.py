@@ -72,6 +72,7 @@ class EmbeddingRetrievalModel(Model):
     """Narrative of the nearest training user by pooled history embedding (`kind`)."""
 
     name = "retrieval-fusion"
+    extras = ("models",)  # `regen-bench list` shows it; the optional libraries it imports
     description = "Narrative of the nearest training user by fused (CF + text) history embedding"
     version = "1"
     Options = RetrievalOptions

@@ -21,6 +21,8 @@ from regen_bench.cli.run import run
 from regen_bench.cli.score import score
 from regen_bench.cli.validate import validate
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.tasks import TASK_KINDS, TEXT
+from regen_bench.plugin.extras import install_hint
 from regen_bench.plugin.registry import Registry, add_plugin_files, get_registry
 from regen_bench.plugin.specs import build_metrics
 from regen_bench.results.report import format_table
@@ -36,7 +38,7 @@ def _queue_plugin_files(ctx, param, paths):
 @click.group(cls=HarnessGroup)
 @click.version_option(__version__, prog_name="regen-bench")
 @click.option(
-    "--plugins", "plugin_files", multiple=True, type=click.Path(dir_okay=False), is_eager=True,
+    "--plugins", "plugin_files", multiple=True, type=click.Path(exists=True, dir_okay=False), is_eager=True,
     expose_value=False, callback=_queue_plugin_files, help="Load a one-off plugin from a Python file (repeatable).",
 )
 @click.option("--debug", is_flag=True, help="Show the traceback when a plugin fails unexpectedly.")
@@ -59,12 +61,26 @@ def _task_items(registry: Registry) -> list[dict]:
     return items
 
 
+def _tasks_of(kinds: list[str]) -> list[str]:
+    """What a list of task kinds covers, in words: `narratives` (every text task), `next_item`..."""
+    words = []
+    for kind in kinds:
+        words += ["narratives"] if kind == TEXT.name else sorted(t for t, k in TASK_KINDS.items() if k.name == kind)
+    return words
+
+
 def _plugin_items(registry: Registry, kind: str) -> list[dict]:
-    """name, plugin, description (and a metric's direction and version, a dataset's label)."""
+    """name, plugin, description; a model's task kinds and a model's or metric's extras; a metric's
+    direction and version, a dataset's label."""
     items = []
     for name in registry.names(kind):
         entry = registry.get(kind, name)
         item = {"name": name, "plugin": entry.plugin, "description": entry.description}
+        if kind in ("model", "metric"):
+            kinds = entry.cls.task_kinds() if kind == "model" else [str(entry.cls.kind)]
+            extras = [str(extra) for extra in getattr(entry.cls, "extras", ())]
+            item.update(task_kinds=kinds, tasks=_tasks_of(kinds), extras=extras,
+                        install=install_hint(tuple(extras)) if extras else None)
         if kind == "metric":
             item["higher_is_better"] = bool(entry.cls.higher_is_better)
             item["version"] = str(entry.cls.version)
@@ -72,6 +88,19 @@ def _plugin_items(registry: Registry, kind: str) -> list[dict]:
             item["synthetic"] = bool(entry.cls.synthetic)
         items.append(item)
     return items
+
+
+def _columns(kind: str) -> list[str]:
+    return ["name", "plugin", "tasks", "needs", "description"] if kind in ("models", "metrics") else \
+        ["name", "plugin", "description"]
+
+
+def _cell(item: dict, column: str) -> str:
+    if column == "tasks":
+        return ", ".join(item["tasks"]) or "-"
+    if column == "needs":
+        return ", ".join(f"[{extra}]" for extra in item["extras"]) or "core"
+    return item[column]
 
 
 @main.command("list")
@@ -83,11 +112,13 @@ def list_(kind, as_json):
     if kind == "tasks":
         items, columns = _task_items(registry), ["dataset", "task", "field"]
     else:
-        items, columns = _plugin_items(registry, kind[:-1]), ["name", "plugin", "description"]
+        items, columns = _plugin_items(registry, kind[:-1]), _columns(kind)
     if as_json:
         click.echo(json.dumps(items, indent=2))
-    else:
-        click.echo(format_table(columns, [[item[c] for c in columns] for item in items]))
+        return
+    click.echo(format_table(columns, [[_cell(item, c) for c in columns] for item in items]))
+    if kind in ("models", "metrics"):
+        click.echo("needs: the extra to install for it, pip install 'regen-bench[EXTRA]' (core: nothing more)")
 
 
 @main.command()

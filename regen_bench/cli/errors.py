@@ -1,7 +1,8 @@
 """How the CLI reports an error: one line for people, a traceback only for a bug.
 
 - A `RegenBenchError` (bad input, options, data; `PluginOptionsError` included) is one
-  `error: ...` line and exit code 2.
+  `error: ...` line and exit code 2; a `ContractError` (a model's outputs of the wrong
+  type or count) is one line too, but exit code 1: the plugin is at fault, not the input.
 - A pydantic ValidationError of a plugin's Options that did not come through
   `build_plugin` is worded the same way, naming the plugin; also exit code 2.
 - Any other exception raised in a plugin's code is a bug in that plugin: one line naming
@@ -15,6 +16,7 @@ import click
 from pydantic import ValidationError
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.model import ContractError
 from regen_bench.plugin.failures import PluginAtFault, plugin_at_fault
 from regen_bench.plugin.host import short_error
 from regen_bench.plugin.registry import get_host, loaded_registry
@@ -41,8 +43,8 @@ def _validation_message(exc: ValidationError, at_fault: PluginAtFault | None) ->
 def one_line_report(exc: Exception, *, debug: bool) -> int | None:
     """Print `exc` as one line on stderr and return the exit code; None: let it raise."""
     if isinstance(exc, RegenBenchError):
-        click.echo(f"error: {exc}", err=True)
-        return USAGE_EXIT
+        click.echo(f"error: {' '.join(str(exc).split())}", err=True)
+        return PLUGIN_BUG_EXIT if isinstance(exc, ContractError) else USAGE_EXIT
     at_fault = _at_fault(exc)
     if isinstance(exc, ValidationError):
         click.echo(f"error: {_validation_message(exc, at_fault)}", err=True)

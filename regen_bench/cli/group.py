@@ -4,6 +4,10 @@ Plugins' `register_commands(cli)` hooks run when a command is first looked up or
 listed, not at import: by then `--plugins FILE` (an eager option) and the
 REGEN_BENCH_LOAD_PLUGINS/BLOCK_PLUGINS lists have decided which plugins are loaded,
 so a one-off plugin file's commands work like an installed plugin's.
+
+Before any command runs, every plugin problem (a plugin that failed to load, a hook
+that raised, a name two plugins register) is one `warning:` line on stderr, so nothing
+fails silently; `--debug` adds the failed plugins' tracebacks.
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ import sys
 import click
 
 from regen_bench.cli.errors import one_line_report
-from regen_bench.plugin.host import PluginHost, short_error
-from regen_bench.plugin.registry import get_host
+from regen_bench.plugin.host import PluginHost
+from regen_bench.plugin.registry import get_host, get_registry
 
 
 def _command_tables(group: click.Group) -> dict[click.Group, dict[str, click.Command]]:
@@ -54,9 +58,20 @@ class HarnessGroup(click.Group):
                 function(cli=self)
             except Exception as exc:  # a broken plugin must not break the CLI: `plugins` shows it
                 info = host.infos.get(plugin_name)
-                if info is not None and info.error is None:
-                    info.error = f"register_commands failed: {short_error(exc)}"
+                if info is not None:
+                    info.fail(exc, prefix="register_commands failed: ")
         self._attached_for = loaded
+
+    def warn_about_plugins(self, debug: bool) -> None:
+        """One `warning:` line per plugin problem (registry.problems()); tracebacks with --debug."""
+        self.attach_plugin_commands()
+        registry = get_registry()
+        for line in registry.problems():
+            click.echo(f"warning: {' '.join(line.split())}", err=True)
+        if debug:
+            for info in registry.host.failures():
+                if info.traceback:
+                    click.echo(f"traceback of plugin {info.name!r}:\n{info.traceback}", err=True)
 
     def list_commands(self, ctx):
         self.attach_plugin_commands()
@@ -68,6 +83,7 @@ class HarnessGroup(click.Group):
 
     def invoke(self, ctx):
         try:
+            self.warn_about_plugins(bool(ctx.params.get("debug")))
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise

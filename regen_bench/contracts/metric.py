@@ -140,6 +140,9 @@ class Metric:
       paid_api           True when scoring calls a paid API (an LLM judge): `leaderboard
                          validate` never re-runs it; override `calls_paid_api()` when it
                          depends on the options (semsim with an API embedding model)
+      extras             the `regen-bench[...]` extras whose optional libraries it imports
+                         (`regen-bench list metrics` shows them; import them through
+                         `regen_bench.plugin.extras.require` so a missing one is one line)
       recompute_tolerance, context_components  see below
 
     Inputs are checked once, here, before every `score()` call: a text metric receives
@@ -163,6 +166,7 @@ class Metric:
     # texts were batched.
     recompute_tolerance: ClassVar[float] = 0.0
     paid_api: ClassVar[bool] = False
+    extras: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

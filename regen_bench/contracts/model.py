@@ -14,8 +14,14 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.examples import Example
+from regen_bench.contracts.tasks import KINDS
 from regen_bench.util.hashing import hash_config
+
+
+class ContractError(RegenBenchError):
+    """A plugin broke its contract (outputs of the wrong type or count): a bug in the plugin, not bad input."""
 
 
 class ModelOptions(BaseModel):
@@ -36,6 +42,9 @@ class Model:
                   batch is written to the cache, so a killed run loses at most one
       paid_api    True when generating calls a paid API (needs a key; `make leaderboard`
                   re-runs only the models that don't)
+      extras      the `regen-bench[...]` extras whose optional libraries it imports
+                  (`regen-bench list models` shows them; import them through
+                  `regen_bench.plugin.extras.require` so a missing one is one line)
 
     Lifecycle, driven by the runner: `Model(**options)`, then `fit(train, validation,
     tasks=..., seed=...)` once, then `generate(batch, task)` per batch. `fit` is
@@ -48,6 +57,13 @@ class Model:
     Options: ClassVar[type[ModelOptions]] = ModelOptions
     batch_size: ClassVar[int] = 32
     paid_api: ClassVar[bool] = False
+    extras: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def task_kinds(cls) -> list[str]:
+        """The task kinds this model does: those whose method (`generate`, `recommend`) it overrides."""
+        return [kind.name for kind in KINDS.values()
+                if getattr(cls, kind.model_method, None) is not getattr(Model, kind.model_method)]
 
     def __init__(self, **options):
         self.options = self.Options(**options)

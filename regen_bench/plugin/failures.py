@@ -60,3 +60,13 @@ def plugin_at_fault(exc: BaseException, host: PluginHost, registry: Registry | N
             if module == prefix or module.startswith(prefix + "."):
                 by_module = PluginAtFault(plugin)
     return by_instance or by_module
+
+
+def describe_instance(obj, kind: str, registry: Registry | None) -> str:
+    """`model 'echo' (plugin 'echo_plugin')` for an instance of a registered class (no plugin: the name only)."""
+    name = getattr(obj, "name", "") or type(obj).__name__
+    table = registry.entries.get(kind, {}) if registry is not None else {}
+    entry = table.get(name)
+    if entry is not None and isinstance(obj, entry.cls):
+        return f"{kind} {name!r} (plugin {entry.plugin!r})"
+    return f"{kind} {name!r}"

@@ -1,14 +1,23 @@
 """Finds plugins (entry points and one-off files), loads them, and records failures.
 
 A plugin that fails to import never breaks the CLI: it is kept as a `PluginInfo`
-with its error, and `regen-bench plugins` shows it. Built-in plugins are found
+with its error (and traceback), `regen-bench plugins` shows it, and every other
+command warns about it in one line (cli/group.py). Built-in plugins are found
 through the same `regen_bench` entry-point group as a third party's.
+
+REGEN_BENCH_BLOCK_PLUGINS (and REGEN_BENCH_LOAD_PLUGINS) take a comma-separated list
+of entry-point names (`bleu`), distribution names (`regen-bench`, every plugin it
+ships) or `DISTRIBUTION:ENTRY_POINT` (`my-metrics:bleu`, exactly one), compared as
+pip compares distribution names (case, `-`, `_` and `.` do not matter). Two
+distributions may ship entry points of one name: the second loads as
+`DISTRIBUTION:NAME`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -21,6 +30,7 @@ from regen_bench.plugin import hookspecs
 ENTRY_POINT_GROUP = "regen_bench"
 LOAD_ENV = "REGEN_BENCH_LOAD_PLUGINS"
 BLOCK_ENV = "REGEN_BENCH_BLOCK_PLUGINS"
+BUILTIN_DISTRIBUTION = "regen-bench"
 HOOK_NAMES = ("register_models", "register_metrics", "register_datasets", "register_commands")
 
 
@@ -33,6 +43,9 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     error: str | None = None
     blocked: bool = False
+    entry_point: str | None = None  # the entry point's own name (`name` may be `DIST:NAME`)
+    target: str | None = None  # what the entry point loads, `module` or `module:attr`
+    traceback: str | None = None  # of `error`, shown with --debug
 
     def as_dict(self) -> dict:
         return {
@@ -43,7 +56,36 @@ class PluginInfo:
             "hooks": self.hooks,
             "error": self.error,
             "blocked": self.blocked,
+            "entry_point": self.entry_point,
         }
+
+    def fail(self, exc: BaseException, prefix: str = "") -> None:
+        """Record `exc` as this plugin's error (the first one only) with its traceback."""
+        if self.error is None:
+            self.error = prefix + short_error(exc)
+            self.traceback = "".join(traceback.format_exception(exc))
+
+    def origin(self) -> str:
+        """Where it comes from, for messages: `distribution regen-bench, entry point bleu` or `file x.py`."""
+        if self.source == "file":
+            return f"file {self.distribution}"
+        if self.source == "object":
+            return "registered in memory"
+        return f"distribution {self.distribution or '?'}, entry point {self.entry_point or self.name}" + (
+            f" = {self.target}" if self.target else "")
+
+    def block_hint(self, unique_entry_point: bool = True) -> str:
+        """How a user stops this one plugin from loading."""
+        if self.source == "file":
+            return f"drop --plugins {self.distribution}"
+        if self.source == "object":
+            return f"unregister {self.name!r}"
+        ep = self.entry_point or self.name
+        exact = ep if unique_entry_point else f"{self.distribution}:{ep}"
+        if self.distribution in (None, BUILTIN_DISTRIBUTION):  # blocking every built-in is rarely meant
+            return f"{BLOCK_ENV}={exact}"
+        return (f"{BLOCK_ENV}={exact} (or {BLOCK_ENV}={self.distribution} to block every plugin of "
+                f"distribution {self.distribution})")
 
 
 def _split_env(name: str) -> list[str] | None:
@@ -51,6 +93,26 @@ def _split_env(name: str) -> list[str] | None:
     if raw is None:
         return None
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def normalise(name: str) -> str:
+    """A distribution or entry-point name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _selectors(ep_name: str, dist_name: str | None) -> set[str]:
+    """The names that select one entry point in REGEN_BENCH_LOAD_PLUGINS / BLOCK_PLUGINS."""
+    names = {normalise(ep_name)}
+    if dist_name:
+        names |= {normalise(dist_name), f"{normalise(dist_name)}:{normalise(ep_name)}"}
+    return names
+
+
+def _normalised_env(name: str) -> set[str] | None:
+    parts = _split_env(name)
+    if parts is None:
+        return None
+    return {":".join(normalise(piece.strip()) for piece in part.split(":", 1)) for part in parts}
 
 
 def short_error(exc: BaseException) -> str:
@@ -70,32 +132,49 @@ class PluginHost:
 
     # -- loading -----------------------------------------------------------
     def load_entry_points(self) -> None:
-        allow = _split_env(LOAD_ENV)
-        block = set(_split_env(BLOCK_ENV) or [])
+        allow = _normalised_env(LOAD_ENV)
+        block = _normalised_env(BLOCK_ENV) or set()
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if ep.name in self.infos:
-                continue
             dist = getattr(ep, "dist", None)
             dist_name = dist.metadata["Name"] if dist is not None else None
+            name = ep.name
+            if name in self.infos:
+                if self.infos[name].distribution == dist_name:
+                    continue  # the same distribution listed twice (an editable install)
+                name = f"{dist_name}:{ep.name}"  # another distribution's entry point of the same name
+                if name in self.infos:
+                    continue
             info = PluginInfo(
-                name=ep.name,
+                name=name,
                 distribution=dist_name,
                 version=dist.version if dist is not None else None,
+                entry_point=ep.name,
+                target=ep.value,
             )
-            names = {ep.name, dist_name or ""}
-            if allow is not None and not names & set(allow):
+            selectors = _selectors(ep.name, dist_name)
+            if allow is not None and not selectors & allow:
                 continue
-            if names & block:
-                self.pm.set_blocked(ep.name)
+            if selectors & block:
+                self.pm.set_blocked(name)
                 info.blocked = True
-                self.infos[ep.name] = info
+                self.infos[name] = info
                 continue
             try:
                 module = ep.load()
                 self._register(module, info)
             except Exception as exc:  # a broken plugin must not break the CLI
-                info.error = short_error(exc)
-                self.infos[ep.name] = info
+                info.fail(exc)
+                self.infos[name] = info
+
+    def unique_entry_point(self, info: PluginInfo) -> bool:
+        """True when no other distribution ships an entry point of `info`'s name."""
+        return sum(1 for other in self.infos.values() if other.source == "entry-point"
+                   and other.entry_point == info.entry_point) <= 1
+
+    def failures(self) -> list[PluginInfo]:
+        """The plugins that are loaded or asked for but failed (not the blocked ones), by name."""
+        return sorted((info for info in self.infos.values() if info.error and not info.blocked),
+                      key=lambda info: info.name)
 
     def load_file(self, path: str | os.PathLike) -> PluginInfo:
         """Load a one-off plugin file; a file already loaded is not loaded (and registered) twice."""
@@ -116,7 +195,7 @@ class PluginHost:
             spec.loader.exec_module(module)
             self._register(module, info)
         except Exception as exc:
-            info.error = short_error(exc)
+            info.fail(exc)
             self.infos[name] = info
         return info
 
@@ -138,7 +217,7 @@ class PluginHost:
         except Exception as exc:
             if self.pm.is_registered(module):
                 self.pm.unregister(module)
-            info.error = short_error(exc)
+            info.fail(exc)
             self.infos[info.name] = info
             return
         info.hooks = sorted(h for h in HOOK_NAMES if hasattr(module, h))

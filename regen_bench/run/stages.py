@@ -18,11 +18,13 @@ from regen_bench.contracts.dataset import DatasetProvider
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.examples import Example
 from regen_bench.contracts.metric import Metric
-from regen_bench.contracts.model import Model
+from regen_bench.contracts.model import ContractError, Model
 from regen_bench.contracts.tasks import RANKING, kind_of, task_kind
 from regen_bench.data.loading import LoadedExamples, load_dataset_examples
 from regen_bench.data.sources import resolve_dataset
 from regen_bench.data.splits import SplitConfig, Splits, split_users_by_hash
+from regen_bench.plugin.failures import describe_instance
+from regen_bench.plugin.registry import loaded_registry
 from regen_bench.results.schema import SampleRow, ScoreEntry
 from regen_bench.results.scoring import score_rows
 from regen_bench.run.executor import Batch, Executor
@@ -150,6 +152,43 @@ def _batch_key(batch: Batch) -> tuple[str, str]:
     return batch.task, batch.examples[0].example_id
 
 
+def _output_problem(batch: Batch, output) -> str | None:
+    """What is wrong with one output for `batch`'s kind (None: nothing, or a failed example)."""
+    if output is None:  # a failed example: retried by the next run
+        return None
+    if batch.kind is RANKING:
+        if not isinstance(output, (list, tuple)):
+            return f"is {type(output).__name__}"
+        bad = next((item for item in output if not isinstance(item, str)), None)
+        if bad is not None:
+            return f"holds a {type(bad).__name__} ({bad!r:.40})"
+        return None
+    return None if isinstance(output, str) else f"is {type(output).__name__} ({output!r:.40})"
+
+
+def check_outputs(model: Model, batch: Batch, produced) -> list:
+    """`produced` as a list when it keeps `model`'s contract for `batch`; else a ContractError naming the model.
+
+    Checked before anything is cached, so a broken model leaves no bad output behind.
+    """
+    method = f"{batch.kind.model_method}()"
+    expected = f"one output per example ({batch.kind.output}, or None for one that failed)"
+    who = describe_instance(model, "model", loaded_registry())
+    if not isinstance(produced, (list, tuple)):
+        raise ContractError(f"{who}: {method} returned {type(produced).__name__} for task "
+                            f"{batch.task!r}; expected a list with {expected}")
+    if len(produced) != len(batch.examples):
+        raise ContractError(f"{who} returned {len(produced)} outputs for a batch of "
+                            f"{len(batch.examples)} ({batch.task}) from {method}; expected {expected}")
+    for i, (example, output) in enumerate(zip(batch.examples, produced)):
+        problem = _output_problem(batch, output)
+        if problem is not None:
+            what = "the item ids of a ranking (a list of str)" if batch.kind is RANKING else batch.kind.output
+            raise ContractError(f"{who}: {method} output {i} (example {example.example_id}, task "
+                                f"{batch.task!r}) {problem}; expected {what}. Nothing of this batch was cached")
+    return list(produced)
+
+
 def generate_stage(model: Model, executor: Executor, batches: list[Batch], cache: GenerationCache,
                    run_key: str, *, progress: bool = False) -> Generated:
     """Run `batches` through `executor`; write each finished batch to the cache as it arrives."""
@@ -161,9 +200,7 @@ def generate_stage(model: Model, executor: Executor, batches: list[Batch], cache
             if _batch_key(batch) not in pending:
                 raise RegenBenchError(f"executor {executor.name!r} returned a batch it was not given, or one twice")
             pending.discard(_batch_key(batch))
-            if len(produced) != len(batch.examples):
-                raise RegenBenchError(f"model {model.name!r} returned {len(produced)} outputs for a batch of "
-                                      f"{len(batch.examples)} ({batch.task})")
+            produced = check_outputs(model, batch, produced)
             # None means "this one failed" (e.g. an API call that ran out of retries):
             # not cached, so the next run retries exactly these.
             fresh = {e.example_id: out for e, out in zip(batch.examples, produced) if out is not None}

@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 
 from regen_bench import hookimpl
 from regen_bench.contracts.model import Model
+from regen_bench.plugin.extras import require
 from regen_bench_plugins.encoders.options import EncoderOptions, make_cf, make_text
 
 DEFAULT_TARGET_TASKS = ("purchase_reason", "endorsement")
@@ -85,6 +86,7 @@ class SoftTokenModel(Model):
     """Soft tokens from item embeddings, prepended to a decoder LM (the papers' architecture)."""
 
     name = "fusion"
+    extras = ("models",)  # `regen-bench list` shows it; the optional libraries it imports
     description = "Soft tokens from CF + text item embeddings prepended to a decoder LM (REGEN papers)"
     version = "1"
     Options = SoftTokenOptions
@@ -111,10 +113,11 @@ class SoftTokenModel(Model):
     # -- fitting --------------------------------------------------------------------------
 
     def fit(self, train, validation, *, tasks, seed):
+        torch = require("torch", "models", f"model {self.name!r}")  # before the modules below import it
+        require("transformers", "models", f"model {self.name!r}")
         import importlib.metadata
 
         import numpy as np
-        import torch
 
         from regen_bench.contracts.tasks import task_kind
         from regen_bench.util.hashing import hash_config
