@@ -294,3 +294,34 @@ def test_the_cheating_plugin_file_fails_the_run_with_one_line_naming_it(tmp_path
         assert "model 'cheat'" in lines[0] and "may not read the" in lines[0] and "What a model sees" in lines[0]
         registry.reset()
     assert not list((tmp_path / "runs").glob("*/results.json"))
+
+
+# -- built-in models read inputs only ------------------------------------------------------
+
+
+def test_fusion_with_reviews_embeds_the_next_purchase_without_its_review(use_shared_cache):
+    """`fusion --model-arg include_review=true` used to embed the target purchase's review
+    (written after it) into the target soft token, in training and at generation."""
+    import numpy as np
+
+    from regen_bench.data.loading import load_dataset_examples
+    from regen_bench.data.splits import split_users_by_hash
+    from regen_bench_plugins.datasets.synthetic import SyntheticDataset
+    from regen_bench_plugins.models.fusion import SoftTokenModel
+    from regen_bench_plugins.models.fusion.soft_tokens.adapter import TARGET
+
+    splits = split_users_by_hash(load_dataset_examples(SyntheticDataset(users=300, seed=0)).examples)
+    fast = {"hidden": "32", "layers": "1", "heads": "2", "vocab_size": "256", "epochs": "1", "max_steps": "2",
+            "max_train_users": "20", "max_validation_rows": "8", "max_new_tokens": "6", "batch_size": "8"}
+    model = SoftTokenModel(**fast, include_review="true", whiten_text="0", reuse_weights="false")
+    model.fit(splits.train, splits.validation, tasks=["user_summary", "endorsement"], seed=0)
+    example = next(e for e in splits.test if e.target is not None and e.target.review is not None)
+    view = example.model_input("endorsement")
+    (trained, kinds), = model._row_features([example], "endorsement")  # what training rows are made of
+    (shown, shown_kinds), = model._row_features([view], "endorsement")
+    assert list(kinds) == list(shown_kinds) and kinds[-1] == TARGET
+    np.testing.assert_array_equal(trained, shown)
+    item_only = model.features.purchases([Purchase(item=example.target.item)])
+    np.testing.assert_array_equal(shown[-1:], item_only)
+    (text,) = model.generate([view], "endorsement")
+    assert isinstance(text, str)

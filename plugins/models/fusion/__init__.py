@@ -88,7 +88,7 @@ class SoftTokenModel(Model):
     name = "fusion"
     extras = ("models",)  # `regen-bench list` shows it; the optional libraries it imports
     description = "Soft tokens from CF + text item embeddings prepended to a decoder LM (REGEN papers)"
-    version = "1"
+    version = "2"  # 2: the target token embeds the item without its review (include_review=true leaked it)
     Options = SoftTokenOptions
     batch_size = 64
     parts: ClassVar[tuple[str, ...]] = ("cf", "text")

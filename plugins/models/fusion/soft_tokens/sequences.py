@@ -2,8 +2,9 @@
 
 A row is one (example, task): its soft-token features (one per history item, the
 last `history` items; then, optionally, one pooled token, the normalised mean of
-those items' features; then the target item for tasks about it), the instruction's
-token ids and, when training, the narrative's ids followed by EOS. A batch lays each
+those items' features; then the target item, without its review, for tasks about
+it), the instruction's token ids and, when training, the narrative's ids followed by
+EOS. A batch lays each
 row out as [soft tokens][instruction][narrative][EOS], left-padded to the longest
 row; position ids count only real positions (cumsum of the mask), as `generate`
 does for left-padded prompts. The loss covers the narrative and EOS only.
@@ -14,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from regen_bench.contracts.records import Purchase
 
 IGNORE = -100
 
@@ -138,7 +141,9 @@ class FeatureBuilder:
             return []
         hist = history_features(examples, self.cf, self.text, last_n=self.history)
         combined = self._combine(hist.cf, hist.text)  # (B, L, d_in)
-        targets = [e.target for e in examples if e.target is not None] if with_target else []
+        # The target token is the item alone, never its review: the review is written after
+        # the purchase the task is about, and a test example does not show it (ModelInput).
+        targets = [Purchase(item=e.target.item) for e in examples if e.target is not None] if with_target else []
         target_features = self.purchases(targets)
         out, t = [], 0
         for b, example in enumerate(examples):
