@@ -212,6 +212,32 @@ def test_key_is_sent_but_never_stored(openai_server):
         assert KEY.encode() not in path.read_bytes(), path
 
 
+def test_a_masked_echo_of_the_key_is_neither_stored_nor_printed(openai_server, capsys):
+    # Servers echo the key masked (`sk-PLANT******3a9c`); its visible ends give part of it away.
+    masked = f"{KEY[:8]}******{KEY[-4:]}"
+    openai_server.add_fault("status", 401, {"message": f"Incorrect API key provided: {masked}. See the docs"},
+                            match="np1")
+    results = _runner(openai_server).run(_prompts(3))
+    assert not results[1].ok and masked not in results[1].error and "[redacted]" in results[1].error
+    assert "Incorrect API key provided: [redacted]. See the docs" in results[1].error
+    cache_files = list(default_cache_path().parent.iterdir())
+    assert cache_files
+    for path in cache_files:
+        data = path.read_bytes()
+        assert masked.encode() not in data and KEY[:8].encode() + b"***" not in data, path
+    captured = capsys.readouterr()
+    assert masked not in captured.out + captured.err
+    # a cached failure read back is just as clean
+    again = _runner(openai_server).run(_prompts(3))
+    assert masked not in (again[1].error or "")
+
+
+def test_redact_masked_echoes_of_unknown_keys_but_not_ellipses():
+    assert redact("provided: sk-abcd****wxyz.") == "provided: [redacted]."
+    assert redact("key AIzaSy•••••Qk9w rejected") == "key [redacted] rejected"
+    assert redact("Loading... rated 4/5 ... ok") == "Loading... rated 4/5 ... ok"
+
+
 def test_run_calls_with_a_bare_function_never_raises():
     attempts: dict[str, int] = {}
 
