@@ -19,15 +19,18 @@ from regen_bench.results.validate import validate_results
 @click.command("validate")
 @click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--with-dataset", is_flag=True,
-              help="Also load the run's dataset: check references, re-run metrics that read histories.")
+              help="Also load the run's dataset: recompute its split hash, check references, re-run metrics "
+                   "that read histories.")
 @click.option("--strict", is_flag=True, help="Also reject a file with scores that could not be recomputed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 def validate(results, with_dataset, strict, as_json):
-    """Check results files: schema, signatures, samples sha256, every score recomputed.
+    """Check results files: schema, signatures, samples sha256, provenance, every score recomputed.
 
-    RESULTS are results.json files or run directories. Exit status: 0 accepted,
-    1 rejected (with --strict: also when a score could not be recomputed), 2 a file
-    missing or unreadable.
+    RESULTS are results.json files or run directories. The dataset's sha256 is confirmed
+    from its file, found here without downloading (synthetic data is regenerated).
+    Exit status: 0 accepted; 1 rejected, or a recorded hash that could not be confirmed
+    here (with --strict: also a score that could not be recomputed); 2 a file missing
+    or unreadable (results.json or its samples.jsonl).
     """
     status = 0
     reports = []
@@ -42,12 +45,12 @@ def validate(results, with_dataset, strict, as_json):
             continue
         reports.append(report.as_dict())
         if not as_json:
-            click.echo(report.format())
-        rejected = not report.ok or (strict and not report.fully_verified)
-        if rejected and status == 0:
+            click.echo(report.format(strict=strict))
+        if report.missing:
+            click.echo(f"error: {report.missing}", err=True)
+            status = 2
+        elif (not report.ok or (strict and not report.fully_verified)) and status == 0:
             status = 1
-        if strict and report.ok and not report.fully_verified and not as_json:
-            click.echo("REJECTED (--strict): some scores were not recomputed")
     if as_json:
         click.echo(json.dumps(reports if len(reports) > 1 else reports[0], indent=2))
     sys.exit(status)

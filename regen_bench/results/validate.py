@@ -38,8 +38,8 @@ from regen_bench.results.loader import (
     check_samples_sha256,
     samples_file,
 )
+from regen_bench.results.provenance import check_provenance
 from regen_bench.results.rebuild import RebuildSpec, build_metric, rebuild_specs
-from regen_bench.results.rescoring import examples_for_results
 from regen_bench.results.schema import (
     SCHEMA_VERSION,
     ResultsFileError,
@@ -55,7 +55,6 @@ from regen_bench.results.schema import (
 from regen_bench.results.scoring import score_rows
 from regen_bench.stats.bootstrap import bootstrap_interval
 from regen_bench.stats.tolerance import REL_TOL, same_number
-from regen_bench.util.hashing import run_config_hash
 
 __all__ = ["ResultsFileError", "ValidationReport", "recompute_scores", "rescore_samples", "validate_results"]
 
@@ -76,16 +75,21 @@ class Finding:
 class ValidationReport:
     path: Path
     problems: list[Finding] = field(default_factory=list)  # any one rejects the file
+    unconfirmed: list[Finding] = field(default_factory=list)  # provenance not verifiable here: fails, said so
     not_recomputed: list[Finding] = field(default_factory=list)  # accepted, but say so
     checked: list[str] = field(default_factory=list)  # what was verified
     results: RunResults | None = None
     scores_recomputed: int = 0
     scores_total: int = 0
+    scores_failed: int = 0  # entries the run recorded as failed metrics
+    provenance: str = ""  # what became of each recorded hash (ProvenanceCheck.summary)
+    missing: str | None = None  # a file the validation needs is not there (the CLI exits 2)
 
     @property
     def ok(self) -> bool:
-        """No problem found. Scores that could not be recomputed are in `not_recomputed`."""
-        return not self.problems
+        """No problem found, and every recorded hash confirmed. Scores that could not be
+        recomputed are in `not_recomputed` (accepted unless --strict)."""
+        return not self.problems and not self.unconfirmed
 
     @property
     def fully_verified(self) -> bool:
@@ -97,21 +101,31 @@ class ValidationReport:
     def unverified(self, where: str, message: str) -> None:
         self.not_recomputed.append(Finding(where, message))
 
-    def format(self) -> str:
+    def verdict(self, strict: bool = False) -> str:
+        """One line: the outcome, what was recomputed and confirmed, and what was not."""
+        scores = f"{self.scores_recomputed}/{self.scores_total} scores recomputed"
         if self.problems:
-            verdict = f"REJECTED: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+            verdict = f"REJECTED: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}; {scores}"
+        elif self.unconfirmed:
+            verdict = (f"NOT VERIFIED: {', '.join(f.where for f in self.unconfirmed)} could not be confirmed "
+                       f"here; {scores}")
         elif self.not_recomputed:
-            verdict = (f"ACCEPTED, but {len(self.not_recomputed)} score(s) NOT RECOMPUTED "
+            head = "REJECTED (--strict):" if strict else "ACCEPTED, but"
+            verdict = (f"{head} {len(self.not_recomputed)} score(s) NOT RECOMPUTED "
                        f"({self.scores_recomputed}/{self.scores_total} recomputed)")
         else:
             verdict = f"OK: all {self.scores_total} scores recomputed from samples.jsonl"
-        lines = [f"{self.path}: {verdict}"]
-        if self.problems:
-            lines.append("problems:")
-            lines += [f"  - {p}" for p in self.problems]
-        if self.not_recomputed:
-            lines.append("not recomputed:")
-            lines += [f"  - {p}" for p in self.not_recomputed]
+        if self.scores_failed:
+            verdict += f"; {self.scores_failed} recorded as failed metrics"
+        return verdict + (f"; {self.provenance}" if self.provenance else "")
+
+    def format(self, strict: bool = False) -> str:
+        lines = [f"{self.path}: {self.verdict(strict)}"]
+        for title, findings in (("problems:", self.problems), ("not verified:", self.unconfirmed),
+                                ("not recomputed:", self.not_recomputed)):
+            if findings:
+                lines.append(title)
+                lines += [f"  - {p}" for p in findings]
         if self.checked:
             lines.append("checked:")
             lines += [f"  - {c}" for c in self.checked]
@@ -120,10 +134,13 @@ class ValidationReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": str(self.path), "ok": self.ok, "fully_verified": self.fully_verified,
+            "verdict": self.verdict(),
             "problems": [vars(p) for p in self.problems],
+            "not_verified": [vars(p) for p in self.unconfirmed],
             "not_recomputed": [vars(p) for p in self.not_recomputed],
             "checked": list(self.checked),
             "scores_recomputed": self.scores_recomputed, "scores_total": self.scores_total,
+            "scores_failed": self.scores_failed, "provenance": self.provenance, "missing": self.missing,
         }
 
 
@@ -170,13 +187,6 @@ def _check_structure(results: RunResults, report: ValidationReport) -> None:
         seen.setdefault(key, i)
         if s.task not in results.tasks:
             report.problem(f"scores[{i}].task", f"{s.task!r} is not one of the run's tasks {results.tasks}")
-    expected = run_config_hash(results.model.config, results.seed, results.dataset.split_hash, results.tasks)
-    if expected != results.model.config_hash:
-        report.problem("model.config_hash",
-                       f"{results.model.config_hash} does not match model.config, seed, split hash and tasks "
-                       f"({expected})")
-    else:
-        report.checked.append("model.config_hash matches model.config, seed, split hash and tasks")
 
 
 def _check_samples(results: RunResults, results_path: Path, report: ValidationReport):
@@ -188,6 +198,7 @@ def _check_samples(results: RunResults, results_path: Path, report: ValidationRe
         report.problem("samples.file", str(exc))
         return None
     if not path.is_file():
+        report.missing = f"{path}: no such file ({results_path.name} names it as its samples); put the run's own {name} beside it"
         report.problem("samples.file", f"{name} not found beside {results_path.name} (looked for {path})")
         return None
     try:
@@ -352,12 +363,23 @@ def _result_counts(counts: dict | None) -> dict:
     return {k: v for k, v in (counts or {}).items() if k not in CACHE_STATE_COUNTS}
 
 
+def _same(recorded: float | None, recomputed: float | None, tolerance: float = 0.0) -> bool:
+    if recorded is None or recomputed is None:
+        return recorded is None and recomputed is None
+    return same_number(recorded, recomputed, tolerance)
+
+
 def _compare_entry(i: int, recorded: ScoreEntry, recomputed: ScoreEntry, report: ValidationReport,
                    tolerance: float = 0.0) -> bool:
     ok = True
+    if _is_failed(recomputed) and not _is_failed(recorded):
+        report.problem(f"scores[{i}]", f"{_describe(recorded)}: recorded score {recorded.score!r} on n={recorded.n}, "
+                       f"but re-running the metric on samples.jsonl scores nothing "
+                       f"({getattr(recomputed, 'reason', None) or 'n=0'})")
+        return False
     for label in ("score", "ci_low", "ci_high"):
         a, b = getattr(recorded, label), getattr(recomputed, label)
-        if not same_number(a, b, tolerance):
+        if not _same(a, b, tolerance):
             report.problem(f"scores[{i}].{label}", f"{_describe(recorded)}: recorded {a!r}, "
                            f"recomputed from samples.jsonl {b!r}")
             ok = False
@@ -418,12 +440,56 @@ def _signature_not_reproduced(entry: ScoreEntry, rescored: Rescored) -> str | No
             "(another version of the metric or of a library it names?)")
 
 
+def _is_failed(entry: ScoreEntry) -> bool:
+    """A component that scored nothing: recorded `status: failed`, or (before that field) n=0."""
+    return getattr(entry, "status", "ok") == "failed" or entry.n == 0
+
+
+def _judge_failed(i: int, entry: ScoreEntry, check: _Recheck, judged: Judged) -> None:
+    """A score the run recorded as a failed metric: it must have scored nothing, and fail again when re-run."""
+    where, report, rescored, key = f"scores[{i}]", check.report, check.rescored, _key(entry)
+    report.scores_failed += 1
+    recorded_as = f"{_describe(entry)}: recorded as failed ({entry.reason or 'no reason recorded'})"
+    numbers = (entry.score, entry.ci_low, entry.ci_high)
+    if any(v is not None for v in numbers) or entry.n != 0:
+        report.problem(where, f"{recorded_as}, but it has numbers (score {entry.score!r}, n {entry.n}): "
+                       "a failed metric scores nothing")
+        return
+    scored = sum(1 for r in check.rows if r.task == entry.task and r.scores.get(entry.component) is not None)
+    if scored:
+        report.problem(where, f"{recorded_as}, but samples.jsonl has {scored} per-example scores for it")
+    elif entry.metric in rescored.blocked:
+        report.unverified(where, f"{recorded_as}; the failure is unverified: {rescored.blocked[entry.metric]}")
+    elif key in rescored.entries:
+        again = rescored.entries[key]
+        judged.matched.add(key)
+        judged.metrics_reproduced.add(entry.metric)
+        if not _is_failed(again):
+            report.problem(where, f"{recorded_as}, but re-running {entry.metric!r} on samples.jsonl scores it: "
+                           f"{again.score!r} on n={again.n}")
+        elif _result_counts(entry.counts) != _result_counts(again.counts):
+            report.problem(f"{where}.counts", f"{recorded_as}: counts {entry.counts}, re-running gives {again.counts}")
+        else:
+            report.scores_recomputed += 1
+            judged.matching += 1
+            report.checked.append(f"{where}: {recorded_as}; re-running {entry.metric!r} fails the same way (n=0)")
+    elif why := _signature_not_reproduced(entry, rescored):
+        report.unverified(where, f"{recorded_as}; the failure is unverified: {why}")
+    else:
+        report.problem(where, f"{recorded_as}, but re-running metric {entry.metric!r} gives no such score")
+
+
 def _judge_entry(i: int, entry: ScoreEntry, check: _Recheck, judged: Judged) -> None:
     """Judge one recorded score: recomputed and equal, not recomputable (and why), or a problem."""
     where, rescored = f"scores[{i}]", check.rescored
     problem = _unrecorded_problem(i, entry, check)
     if problem:
         check.report.problem(*problem)
+    elif getattr(entry, "status", "ok") == "failed":
+        _judge_failed(i, entry, check, judged)
+    elif None in (entry.score, entry.ci_low, entry.ci_high):
+        check.report.problem(where, f"{_describe(entry)}: score or CI is null, but the entry is not recorded as "
+                             "failed (status 'failed' with a reason)")
     elif entry.metric in rescored.blocked:
         _report_not_recomputed(where, entry, rescored.blocked[entry.metric], check)
     elif _key(entry) in rescored.entries:
@@ -509,12 +575,27 @@ def recompute_scores(
     _summarize(check, judged, samples_name)
 
 
+def _check_provenance(results: RunResults, samples, report: ValidationReport, with_dataset: bool) -> dict | None:
+    """The recorded hashes, confirmed as far as they can be here (results/provenance.py); the
+    dataset's examples when `with_dataset` loaded them."""
+    rows, lines, name = (samples[1], samples[2], samples[0].name) if samples else (None, None, "samples.jsonl")
+    check = check_provenance(results, rows, lines, with_dataset=with_dataset, samples_name=name)
+    for where, what in check.problems:
+        report.problem(where, what)
+    report.unconfirmed += [Finding(where, what) for where, what in check.unverified]
+    report.checked += check.checked
+    report.provenance = check.summary()
+    return check.examples_by_id
+
+
 def validate_results(path: str | Path, *, with_dataset: bool = False) -> ValidationReport:
     """Check a results.json and the samples.jsonl beside it; see the module docstring.
 
-    with_dataset: also load the run's dataset (regenerated for `synthetic`, or the local
-    file / Kaggle download) so metrics that read histories can be re-run, and check each
-    sample's reference against it. Raises ResultsFileError when the file can't be read.
+    The recorded hashes are confirmed as results/provenance.py says (the dataset's sha256
+    from its file, found here without downloading). with_dataset: also load the run's
+    dataset, recompute its split hash, check each sample's reference against it, and give
+    metrics that read histories their examples. Raises ResultsFileError when the file
+    can't be read, and when its samples.jsonl is missing.
     """
     path = Path(path)
     report = ValidationReport(path=path)
@@ -525,17 +606,16 @@ def validate_results(path: str | Path, *, with_dataset: bool = False) -> Validat
     report.scores_total = len(results.scores)
     _check_structure(results, report)
     samples = _check_samples(results, path, report)
+    examples_by_id = _check_provenance(results, samples, report, with_dataset)
     if samples is None:
         report.unverified("scores", "no score recomputed: samples.jsonl is missing or unreadable")
         return report
     samples_path, rows, lines = samples
-    examples_by_id = None
-    if with_dataset:
-        examples_by_id, note = examples_for_results(results)
-        if note:
-            report.unverified("dataset", note)
-        else:
-            _check_references(examples_by_id, rows, lines, samples_path.name, report)
+    if with_dataset and examples_by_id is None:
+        report.unverified("dataset", "references not checked and metrics see no histories: the run's dataset "
+                          "was not confirmed here")
+    elif with_dataset:
+        _check_references(examples_by_id, rows, lines, samples_path.name, report)
     recompute_scores(results, rows, report, lines=lines, examples_by_id=examples_by_id,
                      samples_name=samples_path.name)
     return report
