@@ -18,7 +18,8 @@ class DatasetProvider:
     """Supplies one REGEN-format JSONL file (`.jsonl` or `.jsonl.gz`).
 
     Class attributes: `name`, `description`, `synthetic` (True labels every number
-    made on it "synthetic"), `Options`. Override `path()` to say where the file
+    made on it "synthetic"; a file whose records carry the synthetic marker is
+    labelled so whatever this says), `Options`. Override `path()` to say where the file
     is (generating or locating it), and `layout()` where its tasks live.
     """
 
@@ -35,6 +36,12 @@ class DatasetProvider:
 
     def layout(self) -> DatasetLayout:
         return DatasetLayout()
+
+    def label_synthetic(self) -> None:
+        """Label this provider's numbers synthetic: the loader calls it when the file's
+        records carry the generator's marker (`regen_bench_synthetic`), whatever the
+        provider's class says."""
+        self.synthetic = True  # type: ignore[misc]  # an instance's value over the class default
 
 
 class LocalFileDataset(DatasetProvider):

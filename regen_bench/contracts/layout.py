@@ -7,13 +7,21 @@ overridable from the command line (`--task-map purchase_reason=last_purchase.rea
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Callable, Literal
 
 from pydantic import BaseModel, Field
 
 DEFAULT_TASKS: dict[str, str] = {
     "user_summary": "user.long_summary",
     "user_profile": "user.profile",
+}
+
+# Tasks a file may hold beyond the default ones, at the paths the generator (and the
+# REGEN paper's naming) use. A layout that does not map such a task gains it when the
+# file has text at one of its paths (`with_discovered`); `data info` then lists it.
+DISCOVERABLE_TASKS: dict[str, tuple[str, ...]] = {
+    "purchase_reason": ("last_purchase.purchase_reason",),
+    "endorsement": ("last_purchase.endorsement",),
 }
 
 
@@ -29,3 +37,15 @@ class DatasetLayout(BaseModel):
         tasks = dict(self.tasks)
         tasks.update(overrides)
         return self.model_copy(update={"tasks": tasks})
+
+    def with_discovered(self, has_text: Callable[[str], bool]) -> "DatasetLayout":
+        """The layout plus each `DISCOVERABLE_TASKS` task it lacks whose path has text in the file."""
+        mapped = set(self.tasks.values())
+        found = {}
+        for task, paths in DISCOVERABLE_TASKS.items():
+            if task in self.tasks:
+                continue
+            path = next((p for p in paths if p not in mapped and has_text(p)), None)
+            if path is not None:
+                found[task] = path
+        return self.with_overrides(found) if found else self

@@ -55,6 +55,21 @@ class Purchase(BaseModel):
     review: Review | None = None
 
 
+# The key that labels a record as made by a generator, not by people (`data generate`
+# writes it in every record, so any `head -n`, shuffle or gzip of the file keeps it).
+SYNTHETIC_MARKER = "regen_bench_synthetic"
+
+
+class SyntheticMarker(BaseModel):
+    """`{"generator": "regen-bench synthetic", "version": "1", "seed": 0}`: who made the record."""
+
+    model_config = ConfigDict(extra="allow")
+
+    generator: str = Field(min_length=1)
+    version: str | None = None
+    seed: int | None = None
+
+
 class RegenRecord(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -62,6 +77,11 @@ class RegenRecord(BaseModel):
     purchase_history: list[Purchase] = Field(min_length=1)
     user: dict[str, Any] = Field(default_factory=dict)
     last_purchase: dict[str, Any] | None = None
+    regen_bench_synthetic: SyntheticMarker | None = None  # SYNTHETIC_MARKER: set on generated records
+
+    @property
+    def synthetic(self) -> bool:
+        return self.regen_bench_synthetic is not None
 
 
 def resolve_path(data: Any, path: str) -> Any:

@@ -3,7 +3,10 @@
 One streaming pass (one record in memory at a time) counts users and purchases,
 every field path with its fill rate and JSON type(s), the string fields under
 `user` and `last_purchase` that could be narratives (with their mean length), and
-which of a layout's tasks the file can serve.
+which of a layout's tasks the file can serve (the layout's own, and each
+`DISCOVERABLE_TASKS` task the file has text for), which narrative-like fields no
+task maps, and how many records carry the synthetic marker (`regen_bench_synthetic`,
+written by `data generate`).
 
 Paths: `reviewer_id`, `user.long_summary`, `purchase_history[].item.price`; a list
 is written `[]`. Fill rate is the share of units where the field is present and
@@ -24,6 +27,10 @@ from regen_bench.data.reader import BadRecordReport, OnBadRecord, iter_raw
 
 ROW_PREFIX = "purchase_history[]"
 NARRATIVE_ROOTS = ("user.", "last_purchase.")
+# The target's item and review are inputs, not narratives a task could ask for.
+INPUT_ROOTS = ("last_purchase.item.", "last_purchase.review.")
+# A candidate field whose values average this many words or more looks like a narrative.
+NARRATIVE_MIN_WORDS = 5
 MAX_PATHS = 5000  # keys that are data (say, one per ASIN) would otherwise grow without end
 
 
@@ -69,6 +76,11 @@ class DataInfo(BaseModel):
     bad_records: BadRecordReport | None = None
     paths_truncated: bool = False
     layout: dict = Field(default_factory=dict)
+    # narrative-like fields (text under user / last_purchase, not the target's item or
+    # review, NARRATIVE_MIN_WORDS or more on average) that no task and not the critique maps
+    unmapped_narrative_fields: list[str] = Field(default_factory=list)
+    synthetic_records: int = 0  # records carrying the synthetic marker
+    synthetic: bool = False  # any record does: runs on this file are labelled synthetic
 
 
 _TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
@@ -163,9 +175,11 @@ class _Counts:
     purchases: int = 0
     least: int | None = None
     most: int = 0
+    synthetic: int = 0
 
-    def add(self, purchases: int) -> None:
+    def add(self, purchases: int, synthetic: bool = False) -> None:
         self.users += 1
+        self.synthetic += int(synthetic)
         self.purchases += purchases
         self.least = purchases if self.least is None else min(self.least, purchases)
         self.most = max(self.most, purchases)
@@ -180,7 +194,7 @@ def _scan(path: Path, on_bad_record: OnBadRecord, report: BadRecordReport) -> tu
     """The one streaming pass: counts, and statistics of every field path."""
     counts, collector = _Counts(), _Collector()
     for _line, obj, record in iter_raw(path, on_bad_record=on_bad_record, report=report):
-        counts.add(len(record.purchase_history))
+        counts.add(len(record.purchase_history), record.synthetic)
         collector.add_user(obj)
     return counts, collector
 
@@ -222,6 +236,15 @@ def _task_info(task: str, task_path: str, counts: _Counts, collector: _Collector
     return TaskInfo(task=task, path=task_path, available=False, reason=reason)
 
 
+def _unmapped(narratives: list[NarrativeField], layout: DatasetLayout) -> list[str]:
+    mapped = set(layout.tasks.values()) | {layout.critique_path}
+    return [
+        n.path for n in narratives
+        if n.path not in mapped and "[]" not in n.path and not n.path.startswith(INPUT_ROOTS)
+        and n.mean_words >= NARRATIVE_MIN_WORDS
+    ]
+
+
 def discover(
     path: str | Path,
     *,
@@ -233,6 +256,8 @@ def discover(
     path = Path(path)
     report = BadRecordReport()
     counts, collector = _scan(path, on_bad_record, report)
+    layout = layout.with_discovered(lambda p: p in collector.stats and collector.stats[p].strings > 0)
+    narratives = _narrative_fields(counts, collector)
     tasks = [_task_info(task, task_path, counts, collector) for task, task_path in layout.tasks.items()]
     critique = collector.stats.get(layout.critique_path) if layout.critique_path else None
     return DataInfo(
@@ -244,7 +269,7 @@ def discover(
         min_purchases=counts.least or 0,
         max_purchases=counts.most,
         fields=_field_infos(counts, collector),
-        narrative_fields=_narrative_fields(counts, collector),
+        narrative_fields=narratives,
         tasks_available=[t for t in tasks if t.available],
         tasks_unavailable=[t for t in tasks if not t.available],
         critique_path=layout.critique_path,
@@ -252,6 +277,9 @@ def discover(
         bad_records=report if on_bad_record == "skip" else None,
         paths_truncated=collector.truncated,
         layout=layout.model_dump(),
+        unmapped_narrative_fields=_unmapped(narratives, layout),
+        synthetic_records=counts.synthetic,
+        synthetic=counts.synthetic > 0,
     )
 
 
@@ -282,6 +310,11 @@ def format_info(info: DataInfo) -> str:
         f"users:      {info.users:,}",
         f"purchases:  {info.purchases:,} (mean {info.mean_purchases_per_user:.2f} per user, "
         f"min {info.min_purchases}, max {info.max_purchases})",
+        "synthetic:  " + (
+            f"yes ({info.synthetic_records:,} of {info.users:,} records carry the regen_bench_synthetic marker; "
+            "runs on this file are labelled synthetic)" if info.synthetic
+            else "no marker (runs on this file are labelled real unless its dataset is synthetic)"
+        ),
     ]
     if info.bad_records is not None:
         out.append(f"bad records skipped: {info.bad_records.count}")
@@ -303,6 +336,9 @@ def format_info(info: DataInfo) -> str:
         out += _table(["task", "field", "why"], [[t.task, t.path, t.reason] for t in info.tasks_unavailable])
     else:
         out.append("  (none)")
+    if info.unmapped_narrative_fields:
+        out += ["", "narrative-like fields no task maps (run one with --task-map TASK=FIELD.PATH):"]
+        out += [f"  {path}" for path in info.unmapped_narrative_fields]
     if info.critique_path:
         out += ["", f"critique field: {info.critique_path} ({'found' if info.critique_available else 'not found'})"]
 

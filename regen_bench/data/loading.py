@@ -62,7 +62,8 @@ class LoadedExamples:
     available_tasks: list[str]
     from_arrow_cache: bool = False
     dataset: str = ""
-    synthetic: bool = False
+    synthetic: bool = False  # the provider says so, or a record carries the generator's marker
+    synthetic_records: int = 0  # records carrying `regen_bench_synthetic` (the marker)
 
 
 # -- the Arrow cache ----------------------------------------------------------------
@@ -375,21 +376,29 @@ def load_dataset_examples(
     """Load a provider's file and build one Example per user with its layout.
 
     `task_overrides` (task -> field path) replaces or adds entries of the provider's
-    layout. When `tasks` are given, each text task must map to a path that some
-    record has (`check_task_paths`). `available_tasks`: the layout's tasks that have
-    a reference in at least one example.
+    layout, and `DISCOVERABLE_TASKS` the file has are added. Each overridden task, and
+    each text task in `tasks`, must map to a path that some record has
+    (`check_task_paths`). `available_tasks`: the layout's tasks that have a reference
+    in at least one example. A file whose records carry the synthetic marker labels
+    the provider (and so the run) synthetic.
     """
-    layout = provider.layout().with_overrides(dict(task_overrides or {}))
+    overrides = dict(task_overrides or {})
+    layout = provider.layout().with_overrides(overrides)
     path = Path(provider.path())
     loaded = load_records(path, on_bad_record=on_bad_record, arrow_cache=arrow_cache)
     source = f"dataset {provider.name!r} ({path})" if provider.name else str(path)
-    if tasks:
-        check_task_paths(layout, tasks, loaded.records, source)
+    layout = layout.with_discovered(lambda field_path: any(_has_string(r, field_path) for r in loaded.records))
+    # A --task-map to a field no record has is an error even when the task is not asked
+    # for by name: otherwise the default plan would leave the task out without a word.
+    check_task_paths(layout, [*(tasks or []), *overrides], loaded.records, source)
     examples = [build_example(record, layout) for record in loaded.records]
     have = set()
     for example in examples:
         have.update(example.references)
     available = [task for task in layout.tasks if task in have]
+    marked = sum(1 for record in loaded.records if record.synthetic)
+    if marked and not provider.synthetic:
+        provider.label_synthetic()  # the file says it was generated: its numbers are synthetic
     return LoadedExamples(
         path=path,
         sha256=loaded.sha256,
@@ -400,6 +409,7 @@ def load_dataset_examples(
         from_arrow_cache=loaded.from_arrow_cache,
         dataset=provider.name,
         synthetic=bool(provider.synthetic),
+        synthetic_records=marked,
     )
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import Model
 from regen_bench.contracts.tasks import DEFAULT_K, KINDS, RANKING, TEXT, default_metrics, kind_of
+from regen_bench.plugin.registry import get_registry
 from regen_bench.run.generation_cache import GenerationCache
 from regen_bench.util.hashing import run_config_hash
 
@@ -80,6 +82,32 @@ def plan_run(config, loaded, model_cls: type[Model], dataset_name: str) -> RunPl
         metric_names=list(config.metrics) or default_metrics(tasks),
         k=config.k if ranks else None,
         hash_k=config.k if ranks and config.k != DEFAULT_K else None,
+    )
+
+
+def metrics_of_kind(kind: str) -> list[str]:
+    """The registered metrics that score tasks of `kind`, by name."""
+    entries = get_registry().entries["metric"]
+    return sorted(name for name, entry in entries.items() if getattr(entry.cls, "kind", None) == kind)
+
+
+def check_metric_kinds(tasks: list[str], metrics: list[Metric], *, tasks_given: bool) -> None:
+    """Fail before any work when the run would score nothing it was asked for.
+
+    A task named with `--task` needs at least one metric of its kind; a run of the
+    default tasks needs one task with a metric of its kind (the others stay unscored,
+    as before). The error names the metrics that fit."""
+    kinds = {metric.kind for metric in metrics}
+    unscored = [task for task in tasks if kind_of(task).name not in kinds]
+    if not unscored or (not tasks_given and len(unscored) < len(tasks)):
+        return
+    task = unscored[0]
+    kind = kind_of(task).name
+    chosen = ", ".join(getattr(m, "spec", m.name) for m in metrics)
+    fits = ", ".join(metrics_of_kind(kind)) or "(none registered)"
+    raise RegenBenchError(
+        f"task {task!r} is a {kind} task, and no selected metric ({chosen}) scores {kind} tasks; "
+        f"add --metric with one of: {fits} (or leave out --metric for the defaults)"
     )
 
 

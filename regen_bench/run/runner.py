@@ -8,19 +8,22 @@ as it arrives, and fit is skipped when nothing is left to generate.
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from regen_bench.contracts.tasks import DEFAULT_K
+from regen_bench.data.reader import BadRecordReport
 from regen_bench.data.splits import SplitConfig
 from regen_bench.plugin.registry import get_registry
 from regen_bench.plugin.specs import build_metrics, build_plugin
 from regen_bench.results.schema import RunResults, write_results
+from regen_bench.run.checks import check_enough_data
 from regen_bench.run.executor import build_executor
 from regen_bench.run.generation_cache import GenerationCache
-from regen_bench.run.plan import cache_keys, plan_run
+from regen_bench.run.plan import cache_keys, check_metric_kinds, plan_run
 from regen_bench.run.record import results_record, write_samples_stage
 from regen_bench.run.stages import (
     Generated,
@@ -82,6 +85,12 @@ class StageClock:
         self.seconds[stage] = time.perf_counter() - started
 
 
+def report_skipped(bad: BadRecordReport) -> None:
+    """`--on-bad-record skip`: how many lines were left out, and the first reasons, on stderr."""
+    if bad.count:
+        print(f"warning: {bad.summary()}", file=sys.stderr)
+
+
 def run_benchmark(config: RunConfig) -> RunOutcome:
     clock = StageClock()
     model_cls = get_registry().get("model", config.model).cls
@@ -92,9 +101,12 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
                             task_map=config.task_map, tasks=config.tasks)
         plan = plan_run(config, source.data, model_cls, source.name)
         metrics = build_metrics(plan.metric_names, config.metric_args)
+        check_metric_kinds(plan.tasks, metrics, tasks_given=bool(config.tasks))
+        report_skipped(source.data.bad)
     with clock("split"):
         evaluation = split_stage(source.data.examples, plan.tasks, split_config=config.split_config,
                                  split=config.split, limit=config.limit, dataset_name=source.name)
+        check_enough_data(evaluation, plan.tasks, source.data.layout, split=config.split, dataset=source.name)
     model_config = model.config()
     keys = cache_keys(plan, model_config, config.seed, evaluation.splits.split_hash, source.data.sha256)
     clock.seconds.update(fit=0.0, generate=0.0)  # they stay 0 when everything is cached

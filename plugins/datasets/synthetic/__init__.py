@@ -47,6 +47,11 @@ class SyntheticDataset(DatasetProvider):
         return SYNTHETIC_LAYOUT.model_copy(deep=True)
 
 
+def synthetic_marker(seed: int) -> dict:
+    """The `regen_bench_synthetic` value `data generate` writes in every record."""
+    return {"generator": "regen-bench synthetic", "version": GENERATOR_VERSION, "seed": int(seed)}
+
+
 @hookimpl
 def register_datasets(register):
     register(SyntheticDataset)
@@ -60,10 +65,11 @@ def register_datasets(register):
     help="File to write (.jsonl or .jsonl.gz).",
 )
 def generate_command(users, seed, output):
-    """Write a seeded synthetic dataset in REGEN's format (labelled synthetic)."""
+    """Write a seeded synthetic dataset in REGEN's format, every record carrying the
+    synthetic marker, so runs on the file are labelled synthetic."""
     if users is None:
         users = DEFAULT_USERS
-    written = write_dataset(output, users, seed)
+    written = write_dataset(output, users, seed, marker=synthetic_marker(seed))
     click.echo(f"wrote {users:,} synthetic users (seed {seed}) to {written}")
 
 

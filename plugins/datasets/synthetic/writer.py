@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.records import SYNTHETIC_MARKER
 from regen_bench.util.atomic import atomic_writer
 from regen_bench_plugins.datasets.synthetic import narratives
 from regen_bench_plugins.datasets.synthetic.catalogue import BRANDS, COLOURS, GROUPS, Catalogue, build_catalogue
@@ -128,8 +129,14 @@ def dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=True, separators=(", ", ": "))
 
 
-def write_dataset(path: str | os.PathLike, users: int, seed: int) -> Path:
-    """Write the records to `path` atomically: `.jsonl`, or `.jsonl.gz` (deterministic gzip)."""
+def write_dataset(path: str | os.PathLike, users: int, seed: int, *, marker: dict | None = None) -> Path:
+    """Write the records to `path` atomically: `.jsonl`, or `.jsonl.gz` (deterministic gzip).
+
+    `marker` is written as the synthetic marker (`regen_bench_synthetic`,
+    contracts/records.py) of every record, as `data generate` does, so whoever loads the file labels its
+    numbers synthetic. The `synthetic` dataset's own cached file is written without it:
+    its provider labels it, and its bytes (and sha256, which leaderboards record) stay
+    those of generator version 1."""
     _check(users, seed)
     path = Path(path)
     name = path.name.lower()
@@ -143,16 +150,17 @@ def write_dataset(path: str | os.PathLike, users: int, seed: int) -> Path:
         if compressed:
             # No file name and mtime=0 in the header: same input, same bytes.
             with gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0) as gz:
-                _write_lines(gz, users, seed)
+                _write_lines(gz, users, seed, marker)
         else:
-            _write_lines(handle, users, seed)
+            _write_lines(handle, users, seed, marker)
     return path
 
 
-def _write_lines(binary, users: int, seed: int) -> None:
+def _write_lines(binary, users: int, seed: int, marker: dict | None = None) -> None:
     batch: list[str] = []
+    extra = {SYNTHETIC_MARKER: marker} if marker is not None else {}
     for record in generate_records(users, seed):
-        batch.append(dumps(record))
+        batch.append(dumps({**record, **extra}))
         if len(batch) >= 256:
             binary.write(("\n".join(batch) + "\n").encode("utf-8"))
             batch.clear()
