@@ -9,14 +9,23 @@ from pathlib import Path
 import click
 
 from regen_bench.contracts.errors import RegenBenchError
-from regen_bench.results.compare import compare_runs
+from regen_bench.results.compare import ADJUSTMENT, compare_runs
 from regen_bench.results.report import format_table
+
+HEADERS = ["task", "metric", "A", "B", "B - A", "95% CI of B - A", "p", f"p ({ADJUSTMENT})", "n", "verdict"]
 
 
 def _format_number(value: float) -> str:
     if value != value:  # NaN
         return "nan"
     return f"{value:.2f}" if abs(value) >= 1.5 else f"{value:.4f}"
+
+
+def _format_p(value: float, resamples: int) -> str:
+    """p as 3 significant digits; 0 (no resample on the other side of 0) as the bound it is."""
+    if value != value:
+        return "nan"
+    return f"<{2 / resamples:.2g}" if value == 0 else f"{value:.3g}"
 
 
 @click.command("compare")
@@ -30,7 +39,8 @@ def _format_number(value: float) -> str:
 def compare(run_a, run_b, seed, resamples, as_json, force):
     """Paired comparison of two runs on the examples both scored: B - A with a bootstrap CI and p-value.
 
-    RUN_A and RUN_B are run directories (or their results.json).
+    RUN_A and RUN_B are run directories (or their results.json). The CI and p come from
+    one percentile bootstrap distribution; p (Holm) is adjusted over all rows.
     """
     try:
         comparison = compare_runs(run_a, run_b, seed=seed, resamples=resamples, force=force)
@@ -48,7 +58,7 @@ def compare(run_a, run_b, seed, resamples, as_json, force):
         arrow = "↑" if row.higher_is_better else "↓"
         rows.append([
             row.task, f"{row.component} {arrow}", _format_number(row.mean_a), _format_number(row.mean_b),
-            _format_number(row.diff), f"[{row.ci_low:.4g}, {row.ci_high:.4g}]", f"{row.p_value:.3g}",
-            str(row.n), row.verdict,
+            _format_number(row.diff), f"[{row.ci_low:.4g}, {row.ci_high:.4g}]", _format_p(row.p_value, resamples),
+            _format_p(row.p_holm, resamples), str(row.n), row.verdict,
         ])
-    click.echo(format_table(["task", "metric", "A", "B", "B - A", "95% CI", "p", "n", ""], rows))
+    click.echo(format_table(HEADERS, rows))

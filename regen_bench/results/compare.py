@@ -5,7 +5,11 @@ runs are joined on `example_id` (from their samples.jsonl) and only examples tha
 scored (a non-null per-example value in both) take part. The difference B - A gets a
 paired bootstrap CI and p-value (`regen_bench.stats.significance`): the same resampled
 examples for both runs, so the test sees the per-example pairing, which makes it much
-more sensitive than two overlapping CIs.
+more sensitive than two overlapping CIs. The CI and the p-value come from the same
+resampled distribution (percentile; `PValueMethod.PERCENTILE`), so p < ALPHA exactly
+when the 95% CI excludes 0. Every row also gets a Holm-adjusted p (family-wise, over
+all the rows of this comparison): with 20 rows, about one raw p < 0.05 is expected by
+chance alone when the runs do not differ at all.
 
 - mean components (the recorded score is the mean of the per-example scores: ROUGE,
   semsim, Recall@k, an LLM judge): the per-example differences are bootstrapped.
@@ -19,7 +23,8 @@ The test itself is `regen_bench.results.paired`, shared with the leaderboard mar
 this module pairs up the two runs' scores and labels its methods `paired-*`.
 
 Runs on different data (dataset sha256, split or split hash) are refused unless
-`force=True`: their examples are not the same test set.
+`force=True`: their examples are not the same test set. A score that failed in either
+run (`status: "failed"`, it scored no example) is not compared; a note says why.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.results.loader import LoadedRun, load_run, results_file
 from regen_bench.results.paired import CorpusRecomputer, PairedMethod, RebuildFrom, RunScore, compare_scores
 from regen_bench.results.schema import ResultsFormatError, RunResults, ScoreEntry
-from regen_bench.stats.significance import ALPHA
+from regen_bench.stats.significance import ALPHA, PValueMethod, holm_adjust
+
+ADJUSTMENT = "Holm"  # the multiple-comparison adjustment of p_holm, over all rows of one comparison
 
 METHOD_LABELS = {
     PairedMethod.MEAN: "paired-mean",
@@ -58,20 +65,28 @@ class CompareRow:
     score_a: float  # the scores as recorded in each results file (all of each run's examples)
     score_b: float
     note: str = ""
+    p_holm: float = float("nan")  # p adjusted by Holm over all rows of the comparison (set by compare_runs)
 
     @property
     def significant(self) -> bool:
+        """p < ALPHA; the same as: the 95% CI of B - A excludes 0 (both from one distribution)."""
         return self.p_value < ALPHA
+
+    @property
+    def significant_holm(self) -> bool:
+        return self.p_holm < ALPHA
 
     @property
     def verdict(self) -> str:
         if not self.significant or self.diff == 0:
             return "n.s."
         b_better = self.diff > 0 if self.higher_is_better else self.diff < 0
-        return "B better" if b_better else "A better"
+        verdict = "B better" if b_better else "A better"
+        return verdict if self.significant_holm else f"{verdict} (not after {ADJUSTMENT})"
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "significant": self.significant, "verdict": self.verdict}
+        return {**asdict(self), "significant": self.significant, "significant_holm": self.significant_holm,
+                "verdict": self.verdict}
 
 
 @dataclass
@@ -99,7 +114,14 @@ class Comparison:
         label = " [SYNTHETIC DATA]" if dataset.synthetic else ""
         return (f"A = {self.run_a.label}\nB = {self.run_b.label}\n"
                 f"on {dataset.name}{label}, split {dataset.split}; paired bootstrap of B - A on shared examples, "
-                f"{self.resamples} resamples, seed {self.seed}; p < {ALPHA} is significant")
+                f"{self.resamples} resamples, seed {self.seed}; 95% CI and p from the same percentile bootstrap "
+                f"distribution (p < {ALPHA} exactly when the CI excludes 0)\n"
+                f"{self.multiple_comparisons_note()}")
+
+    def multiple_comparisons_note(self) -> str:
+        return (f"multiple comparisons: {len(self.rows)} test(s); p ({ADJUSTMENT}) is {ADJUSTMENT}-adjusted over all "
+                f"of them (family-wise error rate {ALPHA}); a raw p < {ALPHA} that is not significant after "
+                f"{ADJUSTMENT} may be chance")
 
     def as_dict(self) -> dict:
         return {
@@ -109,6 +131,8 @@ class Comparison:
                       "model": self.run_b.results.model.name},
             "dataset": {"name": self.run_a.results.dataset.name, "synthetic": self.run_a.results.dataset.synthetic},
             "seed": self.seed, "resamples": self.resamples, "alpha": ALPHA,
+            "ci_and_p": "percentile bootstrap: CI and p from one distribution of B - A",
+            "p_adjustment": ADJUSTMENT, "multiple_comparisons": self.multiple_comparisons_note(),
             "rows": [row.as_dict() for row in self.rows], "notes": list(self.notes),
         }
 
@@ -160,11 +184,16 @@ def _compare_entry(comparison: Comparison, ea: ScoreEntry, eb: ScoreEntry,
                    recomputer: CorpusRecomputer) -> CompareRow | str:
     """B - A on one score both runs report: the row, or a note saying why it was not compared."""
     what = f"{ea.task} {ea.metric}/{ea.component}"
+    failed = [f"failed in {side} ({entry.reason or 'scored nothing'})" for side, entry in (("A", ea), ("B", eb))
+              if entry.failed]
+    if failed:
+        return f"{what}: not compared, " + "; ".join(failed)
     if ea.signature != eb.signature:
         return (f"{what}: not compared, the signatures differ ({ea.signature!r} vs {eb.signature!r}): "
                 "the numbers were made differently")
     paired = compare_scores(RunScore(comparison.run_b, eb), RunScore(comparison.run_a, ea),
-                            seed=comparison.seed, resamples=comparison.resamples, recomputer=recomputer)
+                            seed=comparison.seed, resamples=comparison.resamples, recomputer=recomputer,
+                            p_method=PValueMethod.PERCENTILE)
     if not paired.tested:
         return f"{what}: not compared, {paired.n} example(s) scored by both runs"
     note = ""
@@ -199,4 +228,6 @@ def compare_runs(run_a_dir, run_b_dir, *, seed: int = 0, resamples: int = 1000, 
             comparison.rows.append(outcome)
     for key in sorted(set(b_entries) - {(s.task, s.metric, s.component) for s in a_scores}):
         comparison.notes.append(f"{key[0]} {key[1]}/{key[2]}: only in B")
+    for row, adjusted in zip(comparison.rows, holm_adjust([row.p_value for row in comparison.rows])):
+        row.p_holm = adjusted
     return comparison

@@ -16,7 +16,9 @@ kind of number the score is:
   options that don't reproduce the run, a paid API): the per-example scores stand in
   (for BLEU, sentence BLEU), and `why_approximate` says why.
 
-The one choice the callers make is where a rebuilt metric's options come from
+The callers choose how the resampled differences become a CI and p (`PValueMethod`:
+`compare` reads both from one percentile distribution, the leaderboard marks keep the
+shifted-bootstrap p so committed leaderboards rebuild unchanged), and where a rebuilt metric's options come from
 (`RebuildFrom`): `compare` uses the options each run recorded; the leaderboard uses
 the metric's defaults, as docs/leaderboards.md says.
 """
@@ -31,7 +33,7 @@ from regen_bench.contracts.metric import Component, Metric, MetricOutput
 from regen_bench.results.loader import LoadedRun
 from regen_bench.results.rebuild import RebuildSpec, build_metric, rebuild_specs
 from regen_bench.results.schema import ScoreEntry
-from regen_bench.stats.significance import PairedResult, paired_bootstrap, paired_bootstrap_components
+from regen_bench.stats.significance import PairedResult, PValueMethod, paired_bootstrap, paired_bootstrap_components
 from regen_bench.stats.tolerance import same_number
 
 
@@ -169,26 +171,28 @@ def _side_key(side: RunScore) -> tuple:
 
 
 def _per_example_test(method: PairedMethod, x: dict[str, float], y: dict[str, float], shared: list[str], *,
-                      seed: int, resamples: int, why: str = "") -> PairedComparison:
+                      seed: int, resamples: int, p_method: PValueMethod, why: str = "") -> PairedComparison:
     xs, ys = [x[i] for i in shared], [y[i] for i in shared]
-    result = paired_bootstrap(xs, ys, seed=seed, resamples=resamples)
+    result = paired_bootstrap(xs, ys, seed=seed, resamples=resamples, method=p_method)
     return PairedComparison(len(shared), method, result, math.fsum(xs) / len(xs), math.fsum(ys) / len(ys), why)
 
 
-def compare_scores(x: RunScore, y: RunScore, *, seed: int, resamples: int,
-                   recomputer: CorpusRecomputer) -> PairedComparison:
+def compare_scores(x: RunScore, y: RunScore, *, seed: int, resamples: int, recomputer: CorpusRecomputer,
+                   p_method: PValueMethod = PValueMethod.SHIFTED) -> PairedComparison:
     """Paired test of x - y on the examples both runs scored; see the module docstring."""
     x_values, y_values = per_example_values(x), per_example_values(y)
     shared = sorted(set(x_values) & set(y_values))
     if len(shared) < 2:
         return PairedComparison(len(shared))
     if is_mean_of_per_example(x_values, x.entry) and is_mean_of_per_example(y_values, y.entry):
-        return _per_example_test(PairedMethod.MEAN, x_values, y_values, shared, seed=seed, resamples=resamples)
+        return _per_example_test(PairedMethod.MEAN, x_values, y_values, shared, seed=seed, resamples=resamples,
+                                 p_method=p_method)
     x_component, y_component = recomputer.component(x, shared), recomputer.component(y, shared)
     if x_component is not None and y_component is not None:
-        result = paired_bootstrap_components(x_component, y_component, seed=seed, resamples=resamples)
+        result = paired_bootstrap_components(x_component, y_component, seed=seed, resamples=resamples,
+                                             method=p_method)
         return PairedComparison(len(shared), PairedMethod.CORPUS, result,
                                 x_component.corpus_score(), y_component.corpus_score())
     why = recomputer.why_not(y) or recomputer.why_not(x) or "unknown"
     return _per_example_test(PairedMethod.APPROXIMATE, x_values, y_values, shared, seed=seed, resamples=resamples,
-                             why=why)
+                             p_method=p_method, why=why)
