@@ -19,7 +19,8 @@ def metric_args_by_metric(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
     parsed: dict[str, dict[str, str]] = {}
     for key, value in key_values(pairs, "--metric-arg").items():
         metric, dot, option = key.partition(".")
-        if not dot or not option:
+        metric, option = metric.strip(), option.strip()
+        if not dot or not metric or not option:  # `.key=1` names no metric
             raise click.BadParameter(f"expected METRIC.KEY=VALUE, got {key}={value!r}", param_hint="--metric-arg")
         parsed.setdefault(metric, {})[option] = value
     return parsed
