@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pickle
 import textwrap
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -20,12 +21,11 @@ from regen_bench.cli.app import main
 from regen_bench.contracts.examples import Example, HiddenAnswerError, ModelInput, TargetItem
 from regen_bench.contracts.model import Model
 from regen_bench.contracts.records import Item, Purchase, Review
-from regen_bench.contracts.tasks import TARGET_ITEM_TASKS, takes_target_item
+from regen_bench.contracts.tasks import RANKING, TARGET_ITEM_TASKS, TEXT, takes_target_item
 from regen_bench.plugin import registry
 from regen_bench.plugin.hookspecs import hookimpl
 from regen_bench.run.executor import Batch, LocalExecutor, produce
 from regen_bench.run.runner import RunConfig, run_benchmark
-from regen_bench.contracts.tasks import RANKING, TEXT
 
 REVIEW = "SECRET-TARGET-REVIEW written after the purchase"
 REFERENCES = {
@@ -90,9 +90,9 @@ def test_text_task_about_the_next_purchase_sees_the_target_item_not_its_review(t
     assert item.model_extra == {"brand": "Fairhaven", "description": "A lamp"}  # the item's metadata is input
     assert view.target_item_id == "TGT9" and view.critique == "Do you have it in green?"
     with pytest.raises(HiddenAnswerError, match="the review of the next purchase"):
-        view.target.review
+        _ = view.target.review
     with pytest.raises(HiddenAnswerError, match="may not read the references"):
-        view.references
+        _ = view.references
     assert leaks(view, *REFERENCES.values(), REVIEW) == []
 
 
@@ -104,9 +104,9 @@ def test_a_task_about_the_next_purchase_without_a_target_says_none():
 def test_ranking_task_never_sees_the_next_item():
     view = make_example().model_input("next_item")
     with pytest.raises(HiddenAnswerError, match=r"may not read the target .*'next_item'.*the next item is the answer"):
-        view.target
+        _ = view.target
     with pytest.raises(HiddenAnswerError):
-        view.target_item_id
+        _ = view.target_item_id
     assert [p.item.asin for p in view.history] == ["H1", "H2"]
     assert leaks(view, *REFERENCES.values(), REVIEW, "TGT9", "Fairhaven") == []
 
@@ -177,7 +177,7 @@ class Cheat(Model):
 
     name = "cheat"
     batch_size = 64
-    fit_saw: dict = {}
+    fit_saw: ClassVar[dict] = {}
 
     def fit(self, train, validation, *, tasks, seed):
         # fit keeps the training users' full examples: their narratives and targets are labels
