@@ -121,10 +121,11 @@ def test_a_history_that_is_only_the_target_is_not_shown_for_next_item():
 def test_no_field_of_the_view_carries_the_task_reference():
     # A dataset may map a task onto the critique or a field of the target item (--task-map).
     reason = REFERENCES["purchase_reason"]
-    example = make_example(critique=reason, target_extra={"blurb": reason})
+    example = make_example(critique=reason, target_extra={"blurb": reason, "pitch": REFERENCES["endorsement"],
+                                                          "specs": {"watts": 9}, "tags": ["lamp"]})
     view = example.model_input("purchase_reason")
-    assert view.critique is None and "blurb" not in view.target.item.model_extra
-    assert leaks(view, reason) == []
+    assert view.critique is None and view.target.item.model_extra == {"specs": {"watts": 9}, "tags": ["lamp"]}
+    assert leaks(view, *REFERENCES.values()) == []
     assert example.model_input("next_item").critique == reason  # for another task it is the request
 
 

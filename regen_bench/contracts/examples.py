@@ -123,8 +123,9 @@ class Example(BaseModel):
     def model_input(self, task: str) -> ModelInput:
         """What a model is shown of this example for `task`: its inputs, none of its answers.
 
-        Never a narrative: no references, and neither the critique nor a target item field
-        whose text is this task's reference (a dataset may map a task onto such a field).
+        Never a narrative: no references, no target item field whose text is a reference of
+        any task, no critique that is this task's reference (a dataset may map a task onto
+        such a field; for another task the critique is the user's request, an input).
         For `next_item` the target is hidden, and so is a history that is only the target
         (kept when the record had nothing else). Everything is copied.
         """
@@ -136,7 +137,8 @@ class Example(BaseModel):
         sees = takes_target_item(task)
         target = None
         if sees and self.target is not None:
-            fields = {k: v for k, v in self.target.item.model_dump().items() if k == "asin" or v != answer}
+            narratives = list(self.references.values())  # extras may be unhashable (dicts, lists)
+            fields = {k: v for k, v in self.target.item.model_dump().items() if k == "asin" or v not in narratives}
             target = TargetItem(item=Item.model_validate(fields), task=task)
         return ModelInput(
             example_id=self.example_id,
