@@ -75,16 +75,27 @@ CONTRACT_MODELS = textwrap.dedent('''
 
 RAISING_METRIC = textwrap.dedent('''
     from regen_bench import hookimpl
-    from regen_bench.contracts.metric import Metric
+    from regen_bench.contracts.metric import Component, Metric, MetricOutput
 
     class Boom(Metric):
         name = "boom"
         def score(self, predictions, references, examples):
             raise ZeroDivisionError("metric went boom")
 
+    class Number(Metric):
+        name = "number"
+        def score(self, predictions, references, examples):
+            return 0.5
+
+    class Few(Metric):
+        name = "few"
+        def score(self, predictions, references, examples):
+            return MetricOutput([Component.mean("few", [1.0])])
+
     @hookimpl
     def register_metrics(register):
-        register(Boom)
+        for cls in (Boom, Number, Few):
+            register(cls)
 ''')
 
 
@@ -212,6 +223,18 @@ def test_a_metric_that_raises_names_its_plugin(tmp_path):
     assert result.exit_code == 1
     line = _one_error_line(result)
     assert "metric 'boom' (plugin 'boom_metric') failed: ZeroDivisionError: metric went boom" in line
+
+
+def test_a_metric_returning_the_wrong_thing_is_one_line_naming_it(tmp_path):
+    path = _plugin(tmp_path, "boom_metric", RAISING_METRIC)
+    for metric, problem in (("number", "score() returned float"), ("few", "component 'few' has 1 per-example")):
+        result = _invoke(["--plugins", str(path), "run", "--model", "popular", "--dataset-arg", "users=120",
+                          "--task", "user_summary", "--metric", metric, "--bootstrap", "20", "--quiet", "--limit",
+                          "5", "--output", str(tmp_path / metric)])
+        assert result.exit_code == 1, result.output
+        line = _one_error_line(result)
+        assert f"metric {metric!r}: {problem}" in line and "(plugin 'boom_metric')" in line
+        assert "expected a MetricOutput of Components with one per-example value for each of the 5" in line
 
 
 # -- two distributions, one name -------------------------------------------------------

@@ -40,11 +40,23 @@ def _validation_message(exc: ValidationError, at_fault: PluginAtFault | None) ->
     return f"invalid options for {exc.title}: {problems}"
 
 
+def _contract_report(exc: ContractError) -> int:
+    """A plugin broke its contract: one line, naming its plugin when the traceback shows it; exit 1."""
+    text = " ".join(str(exc).split())
+    at_fault = _at_fault(exc)
+    if at_fault is not None and "(plugin " not in text:
+        text += f" (plugin {at_fault.plugin!r})"
+    click.echo(f"error: {text}", err=True)
+    return PLUGIN_BUG_EXIT
+
+
 def one_line_report(exc: Exception, *, debug: bool) -> int | None:
     """Print `exc` as one line on stderr and return the exit code; None: let it raise."""
+    if isinstance(exc, ContractError):
+        return _contract_report(exc)
     if isinstance(exc, RegenBenchError):
         click.echo(f"error: {' '.join(str(exc).split())}", err=True)
-        return PLUGIN_BUG_EXIT if isinstance(exc, ContractError) else USAGE_EXIT
+        return USAGE_EXIT
     at_fault = _at_fault(exc)
     if isinstance(exc, ValidationError):
         click.echo(f"error: {_validation_message(exc, at_fault)}", err=True)

@@ -25,6 +25,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.model import ContractError
 
 Aggregate = Callable[[np.ndarray, int], np.ndarray]
 
@@ -117,11 +118,27 @@ def check_text_inputs(metric_name: str, predictions: list, references: list) -> 
                 raise TypeError(f"{metric_name}: {kind}[{i}] is {type(value).__name__}, expected str")
 
 
+def check_metric_output(metric_name: str, output, n: int) -> None:
+    """A metric returns a MetricOutput of Components with one per-example value per prediction."""
+    expected = f"expected a MetricOutput of Components with one per-example value for each of the {n} predictions"
+    if not isinstance(output, MetricOutput):
+        raise ContractError(f"metric {metric_name!r}: score() returned {type(output).__name__}; {expected}")
+    for component in output.components:
+        if not isinstance(component, Component):
+            raise ContractError(f"metric {metric_name!r}: score() returned a component of type "
+                                f"{type(component).__name__}; {expected}")
+        if len(component.per_example) != n:
+            raise ContractError(f"metric {metric_name!r}: component {component.name!r} has "
+                                f"{len(component.per_example)} per-example values; {expected}")
+
+
 def _with_checked_inputs(score):
     @functools.wraps(score)
     def checked(self, predictions, references, examples, *args, **kwargs):
         self.check_inputs(predictions, references)
-        return score(self, predictions, references, examples, *args, **kwargs)
+        output = score(self, predictions, references, examples, *args, **kwargs)
+        check_metric_output(self.name, output, len(predictions))
+        return output
 
     checked.__checks_inputs__ = True
     return checked
