@@ -8,7 +8,7 @@ One `RegenBenchError` line per problem, naming the split, the counts and what to
 - a task has no example in the evaluated split (nothing to score).
 
 A task scored on fewer than `MIN_SCORED_EXAMPLES` examples, or an empty validation
-split, is a warning on stderr: the run goes on.
+split, is a warning: the run goes on, and prints it once its results are written.
 """
 
 from __future__ import annotations
@@ -74,15 +74,19 @@ def check_evaluated(evaluation: Evaluation, split: str, layout: DatasetLayout, d
 
 
 def check_enough_data(evaluation: Evaluation, tasks: list[str], layout: DatasetLayout, *, split: str,
-                      dataset: str) -> None:
-    """All the checks above, before fit; warnings go to stderr."""
+                      dataset: str) -> list[str]:
+    """All the checks above, before fit; returns the warnings (`print_warnings` prints them)."""
     check_train(evaluation.splits, tasks, layout, dataset)
     warnings = check_evaluated(evaluation, split, layout, dataset)
     if not evaluation.splits.validation:
         warnings.append(f"warning: the validation split of {dataset!r} is empty ({_counts(evaluation.splits)}); "
                         "models that tune on it get none")
-    for line in warnings:
+    return warnings
+
+
+def print_warnings(lines: list[str]) -> None:
+    for line in lines:
         print(line, file=sys.stderr)
 
 
-__all__ = ["check_enough_data", "check_evaluated", "check_train"]
+__all__ = ["check_enough_data", "check_evaluated", "check_train", "print_warnings"]

@@ -20,7 +20,7 @@ from regen_bench.data.splits import SplitConfig
 from regen_bench.plugin.registry import get_registry
 from regen_bench.plugin.specs import build_metrics, build_plugin
 from regen_bench.results.schema import RunResults, write_results
-from regen_bench.run.checks import check_enough_data
+from regen_bench.run.checks import check_enough_data, print_warnings
 from regen_bench.run.executor import build_executor
 from regen_bench.run.generation_cache import GenerationCache
 from regen_bench.run.plan import cache_keys, check_metric_kinds, plan_run
@@ -106,7 +106,8 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
     with clock("split"):
         evaluation = split_stage(source.data.examples, plan.tasks, split_config=config.split_config,
                                  split=config.split, limit=config.limit, dataset_name=source.name)
-        check_enough_data(evaluation, plan.tasks, source.data.layout, split=config.split, dataset=source.name)
+        warnings = check_enough_data(evaluation, plan.tasks, source.data.layout, split=config.split,
+                                     dataset=source.name)
     model_config = model.config()
     keys = cache_keys(plan, model_config, config.seed, evaluation.splits.split_hash, source.data.sha256)
     clock.seconds.update(fit=0.0, generate=0.0)  # they stay 0 when everything is cached
@@ -132,4 +133,5 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
         cache={"cached": cached.n_cached, "generated": n_generated, "failed": generated.n_failed},
     )
     write_results(written.run_dir / "results.json", results)
+    print_warnings(warnings)  # about the result (few examples), so after it is written
     return RunOutcome(run_dir=written.run_dir, results=results, generated=n_generated, cached=cached.n_cached)
