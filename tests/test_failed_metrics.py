@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 
 import pytest
 from api_servers import openai_server  # noqa: F401  (fixture)
@@ -102,8 +103,24 @@ def test_leaderboard_build_shows_failed_cells_and_never_ranks_them(runs, tmp_pat
                 assert columns[key]["best"] == []
             else:
                 assert "status" not in cell and "reason" not in cell  # an ok cell adds nothing
+    assert page_cell_texts(out / "index.html") == ["failed", "0.50 [0.40, 0.60]"]
     csv_rows = [line for line in (out / "leaderboard.csv").read_text().splitlines() if ",llm-rater," in line]
     assert len(csv_rows) == 5 and all(",failed,," in line for line in csv_rows)
+
+
+def page_cell_texts(page):
+    """The page's own cell-text functions, run by node on a failed and an ok cell."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not found: the page's script is checked in a browser by test_leaderboard_html_in_browser")
+    wanted = ("function isNum(", "function fixed(", "function cellText(")
+    functions = [line for line in page.read_text().splitlines() if line.strip().startswith(wanted)]
+    assert len(functions) == 3, functions
+    script = "\n".join(functions) + ('\nconsole.log(JSON.stringify([cellText({status: "failed", score: null, '
+                                       'ci_low: null, ci_high: null}, {decimals: 4}), cellText({score: 0.5, '
+                                       'ci_low: 0.4, ci_high: 0.6}, {decimals: 2})]));')
+    done = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 def test_compare_notes_a_failed_score_instead_of_failing(runs, tmp_path):

@@ -15,6 +15,14 @@ from regen_bench.leaderboard.render_json import leaderboard_data
 from regen_bench.leaderboard.table import Leaderboard
 
 PLACEHOLDER = "__LEADERBOARD_DATA__"
+# A failed score (status "failed") reads "failed" on the page. The page's cell text learns this
+# only when the board has one, so pages without failures stay byte for byte what they were.
+CELL_TEXT = "function cellText(cell, col) { return "
+FAILED_CELL_TEXT = 'function cellText(cell, col) { if (cell.status === "failed") return "failed"; return '
+
+
+def _has_failed_cell(board: Leaderboard) -> bool:
+    return any(cell.entry.failed for table in board.tables for row in table.rows for cell in row.cells.values())
 
 
 def embedded_json(data: dict) -> str:
@@ -27,4 +35,8 @@ def render_html(board: Leaderboard) -> str:
     template = resources.files("regen_bench.leaderboard").joinpath("template.html").read_text(encoding="utf-8")
     if template.count(PLACEHOLDER) != 1:
         raise AssertionError(f"template.html must contain {PLACEHOLDER} exactly once")
+    if _has_failed_cell(board):
+        if template.count(CELL_TEXT) != 1:
+            raise AssertionError("template.html must define cellText(cell, col) exactly once")
+        template = template.replace(CELL_TEXT, FAILED_CELL_TEXT)
     return template.replace(PLACEHOLDER, embedded_json(leaderboard_data(board)))
