@@ -27,6 +27,9 @@ def leaderboard():
 def build(results_dir, out_dir, seed, resamples, no_plots):
     """Write Markdown, CSV, JSON, an HTML page and plots for every dataset x task."""
     report = build_leaderboard(results_dir, out_dir, seed=seed, resamples=resamples, plots=not no_plots)
+    for path in report.skipped:
+        click.echo(f"skipped incomplete run folder {path} (a run still writing, or killed before it finished; "
+                   "delete it if no run is writing it)", err=True)
     for warning in report.board.warnings:
         click.echo(f"warning: {warning}", err=True)
     for path in report.removed:

@@ -5,16 +5,18 @@ sorted, nothing records when or where it was built, floats print one way."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from regen_bench.leaderboard.collect import collect_runs
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.leaderboard.collect import Collection, collect_runs
 from regen_bench.leaderboard.plots import check_plotting_available, plot_table
 from regen_bench.leaderboard.render_csv import render_csv
 from regen_bench.leaderboard.render_html import render_html
 from regen_bench.leaderboard.render_json import render_json
 from regen_bench.leaderboard.render_markdown import render_markdown
 from regen_bench.leaderboard.table import Leaderboard, build_leaderboard
+from regen_bench.run.record import INCOMPLETE_PREFIX, is_incomplete
 from regen_bench.util.atomic import atomic_write_text, atomic_writer
 
 PLOTS_DIR = "plots"
@@ -26,6 +28,18 @@ class BuildReport:
     files: list[Path]
     runs: int
     removed: list[Path]
+    skipped: list[Path] = field(default_factory=list)  # `.incomplete-*` folders a killed run left
+
+
+def _skip_incomplete(results_dir: Path, collection: Collection) -> list[Path]:
+    """Leave out every run folder still being written, or left by a killed run (run/record.py)."""
+    skipped = sorted(p for p in results_dir.rglob(f"{INCOMPLETE_PREFIX}*") if p.is_dir())
+    collection.runs = [run for run in collection.runs if not is_incomplete(Path(run.relpath))]
+    collection.warnings = [w for w in collection.warnings if INCOMPLETE_PREFIX not in w]
+    if not collection.runs:
+        raise RegenBenchError(f"no complete results files under {results_dir} (only incomplete run folders: "
+                              f"{', '.join(str(p) for p in skipped)}); run `regen-bench run --output {results_dir}`")
+    return skipped
 
 
 def _relative_link(target: Path, start: Path) -> str:
@@ -37,6 +51,7 @@ def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1
     if plots:
         check_plotting_available()  # fail before any work, with the fix in the message
     collection = collect_runs(results_dir)
+    skipped = _skip_incomplete(results_dir, collection)
     board = build_leaderboard(collection, seed=seed, resamples=resamples)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -66,4 +81,4 @@ def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1
     for name, text in outputs.items():
         atomic_write_text(out_dir / name, text)
         written.append(out_dir / name)
-    return BuildReport(board=board, files=written, runs=len(collection.runs), removed=removed)
+    return BuildReport(board=board, files=written, runs=len(collection.runs), removed=removed, skipped=skipped)

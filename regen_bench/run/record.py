@@ -1,12 +1,22 @@
-"""The write stage: a new run directory, its samples.jsonl, and the results.json record."""
+"""The write stage: a new run directory, its samples.jsonl, and the results.json record.
+
+A run folder appears whole or not at all: both files are written into a temporary
+folder beside it (`.incomplete-<run id>`, which `leaderboard build` skips) and the
+folder is renamed into place once results.json is on disk (`write_run`). A run killed
+before that leaves only the temporary folder, never a run folder without its results.
+`check_output_dir` says, before any work, when the output folder can't be one.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from regen_bench import __version__
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import Model
 from regen_bench.results.schema import (
@@ -19,6 +29,7 @@ from regen_bench.results.schema import (
     SampleRow,
     SamplesInfo,
     ScoreEntry,
+    write_results,
     write_samples,
 )
 from regen_bench.run.plan import CacheKeys, RunPlan
@@ -43,15 +54,56 @@ def metric_records(metrics: list[Metric], scores: list[ScoreEntry]) -> list[Metr
     return [metric_record(m, signatures) for m in metrics if any(e.metric == m.name for e in scores)]
 
 
+INCOMPLETE_PREFIX = ".incomplete-"  # a run folder being written; what is left of one when a run was killed
+SAMPLES_FILE = "samples.jsonl"
+RESULTS_FILE = "results.json"
+
+
+def is_incomplete(path: Path) -> bool:
+    """Is `path` inside (or) a run folder still being written, or left by a killed run?"""
+    return any(part.startswith(INCOMPLETE_PREFIX) for part in Path(path).parts)
+
+
+def check_output_dir(output: Path) -> Path:
+    """`output` as a folder runs can be written under (made when missing), or a RegenBenchError
+    saying why not: something on the way is a file (`--output /dev/null`), or it is not writable."""
+    output = Path(output)
+    for existing in (output, *output.parents):
+        if not existing.exists():
+            continue
+        if not existing.is_dir():
+            what = "is" if existing == output else f"is inside {existing}, which is"
+            raise RegenBenchError(f"--output {output}: {what} not a folder; give a folder for the run folders "
+                                  "(default: runs)")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise RegenBenchError(f"--output {output}: {existing} is not writable; give a folder you can write to")
+        break
+    return output
+
+
 def new_run_dir(output: Path, model: str, dataset: str, config_hash: str) -> tuple[str, Path]:
     """A run id and directory name not taken yet under `output` (the directory is not made)."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     base = f"{stamp}-{model}-{dataset}-{config_hash[:8]}"
     run_id, suffix = base, 1
-    while (output / run_id).exists():
+    while (output / run_id).exists() or (output / f"{INCOMPLETE_PREFIX}{run_id}").exists():
         suffix += 1
         run_id = f"{base}-{suffix}"
     return run_id, output / run_id
+
+
+def _reserve_run_dir(output: Path, model: str, dataset: str, config_hash: str) -> tuple[str, Path, Path]:
+    """(run id, final folder, its temporary folder, now made): the temporary folder's exclusive mkdir
+    reserves the id, so two runs finishing in the same second never share a folder."""
+    output.mkdir(parents=True, exist_ok=True)
+    while True:
+        run_id, run_dir = new_run_dir(output, model, dataset, config_hash)
+        temporary = output / f"{INCOMPLETE_PREFIX}{run_id}"
+        try:
+            temporary.mkdir()
+        except FileExistsError:
+            continue  # another run took this id a moment ago
+        return run_id, run_dir, temporary
 
 
 @dataclass(frozen=True)
@@ -61,13 +113,53 @@ class WrittenSamples:
     samples: SamplesInfo
 
 
+def _write_sorted_samples(path: Path, rows: list[SampleRow]) -> SamplesInfo:
+    ordered = sorted(rows, key=lambda r: (r.task, r.example_id))
+    return SamplesInfo(sha256=write_samples(path, ordered), rows=len(ordered))
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename inside `path` durable (where the platform lets a folder be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_run(output: Path, model: str, dataset: str, config_hash: str, rows: list[SampleRow],
+              make_results: Callable[[WrittenSamples], RunResults]) -> tuple[WrittenSamples, RunResults]:
+    """Write a whole run folder: samples.jsonl, then `make_results(written)` as results.json, both
+    in a temporary folder that is then renamed to `written.run_dir`. Killed at any point, the
+    run leaves no run folder, only a `.incomplete-*` one."""
+    output = check_output_dir(output)
+    run_id, run_dir, temporary = _reserve_run_dir(output, model, dataset, config_hash)
+    samples = _write_sorted_samples(temporary / SAMPLES_FILE, rows)
+    written = WrittenSamples(run_id=run_id, run_dir=run_dir, samples=samples)
+    results = make_results(written)
+    write_results(temporary / RESULTS_FILE, results)
+    try:
+        os.rename(temporary, run_dir)
+    except OSError as exc:
+        raise RegenBenchError(f"could not move the finished run {temporary} to {run_dir}: {exc.strerror or exc}; "
+                              f"its files are complete in {temporary}") from None
+    _fsync_dir(output)
+    return written, results
+
+
 def write_samples_stage(output: Path, model: str, dataset: str, config_hash: str,
                         rows: list[SampleRow]) -> WrittenSamples:
-    run_id, run_dir = new_run_dir(Path(output), model, dataset, config_hash)
+    """The older two-step write (samples now, results.json by the caller into `run_dir`): the
+    folder is visible before results.json is in it. `write_run` writes a whole folder instead."""
+    run_id, run_dir = new_run_dir(check_output_dir(Path(output)), model, dataset, config_hash)
     run_dir.mkdir(parents=True, exist_ok=False)
-    ordered = sorted(rows, key=lambda r: (r.task, r.example_id))
-    sha = write_samples(run_dir / "samples.jsonl", ordered)
-    return WrittenSamples(run_id=run_id, run_dir=run_dir, samples=SamplesInfo(sha256=sha, rows=len(ordered)))
+    samples = _write_sorted_samples(run_dir / SAMPLES_FILE, rows)
+    return WrittenSamples(run_id=run_id, run_dir=run_dir, samples=samples)
 
 
 def run_usage(model: Model, metric_usage: dict) -> dict:
