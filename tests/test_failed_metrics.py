@@ -87,6 +87,7 @@ def test_leaderboard_build_shows_failed_cells_and_never_ranks_them(runs, tmp_pat
     out = tmp_path / "board"
     result = invoke("leaderboard", "build", "--results", runs["root"], "--out", out, "--bootstrap", "50", "--no-plots")
     assert result.exit_code == 0, result.output
+    assert "failed metric(s), shown as failed and not ranked: user_summary llm-rater" in result.output
     readme = (out / "README.md").read_text()
     bad_row = next(line for line in readme.splitlines() if line.startswith("| popular") and "failed" in line)
     assert bad_row.count("| failed ") == 5

@@ -6,6 +6,8 @@ samples.jsonl is `results.samples.file` next to it, checked against the sha256 t
 recorded (`regen_bench.results.loader`): a samples file that doesn't match would put
 numbers in the leaderboard that the run did not produce, so that is an error. A missing samples file is only a warning:
 the run's scores still show, but nothing can be tested for significance against it.
+A run with failed scores (a metric that scored no example) is collected with a warning:
+those cells show as failed.
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ def load_run(path: Path, root: Path) -> CollectedRun | None:
             f"{run.relpath}: samples file {results.samples.file} not found next to it; "
             "its scores are shown but not tested for significance"
         )
+    failed = sorted({f"{e.task} {e.metric}" for e in results.scores if e.failed})
+    if failed:
+        run.warnings.append(f"{run.relpath}: failed metric(s), shown as failed and not ranked: {', '.join(failed)}")
     return run
 
 
