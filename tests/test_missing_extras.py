@@ -66,6 +66,18 @@ def test_a_model_missing_the_text_encoder_names_models_first(tmp_path):
         assert line.index("[models]") < line.index("[semantic]")
 
 
+def test_api_models_without_their_sdk_name_the_api_extra(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-unused")
+    monkeypatch.setenv("GEMINI_API_KEY", "gm-unused")
+    openai = _error(_without(["openai"], "run", "--model", "llm-openai", "--model-arg",
+                             "base_url=http://127.0.0.1:9/v1", "--task", "user_summary", *RUN,
+                             "--output", str(tmp_path / "a")))
+    assert "needs the optional library 'openai'" in openai and "pip install 'regen-bench[api]'" in openai
+    gemini = _error(_without(["google.genai"], "run", "--model", "llm-gemini", "--task", "user_summary", *RUN,
+                             "--output", str(tmp_path / "b")))
+    assert "needs the optional library 'google-genai'" in gemini and "pip install 'regen-bench[api]'" in gemini
+
+
 def test_bertscore_without_bert_score_names_the_semantic_extra(tmp_path):
     line = _error(_without(["bert_score"], "run", "--model", "popular", "--task", "user_summary", "--metric",
                            "bertscore", *RUN, "--output", str(tmp_path / "a")))

@@ -53,6 +53,7 @@ from pydantic import field_validator
 from regen_bench import hookimpl
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
+from regen_bench.plugin.extras import require
 
 
 class EvaluateOptions(MetricOptions):
@@ -163,11 +164,7 @@ class EvaluateMetric(Metric):
         self._agg = "mean-per-example" if self.options.per_example else None
 
     def _load(self):
-        try:
-            import evaluate
-        except ImportError as exc:  # pragma: no cover - evaluate is a declared extra
-            raise RegenBenchError(f"evaluate: the `evaluate` package is not installed ({exc}); "
-                                  "pip install 'regen-bench[evaluate]'") from None
+        evaluate = require("evaluate", "evaluate", "metric 'evaluate'")
         self._evaluate_version = evaluate.__version__
         kwargs = {"keep_in_memory": True}
         if self.options.config_name:

@@ -13,7 +13,7 @@ import contextlib
 
 import numpy as np
 
-from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.plugin.extras import require
 from regen_bench_plugins.api_client import (
     ApiCallError,
     ApiEmbedder,
@@ -30,12 +30,10 @@ DEFAULT_KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 def _import_genai():
     # Imported when a session opens, not with the plugin: google-genai is an optional extra
     # and slow to import, and listing or scoring without Gemini must not need it.
-    try:
-        from google import genai
-        from google.genai import errors, types
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise RegenBenchError("the Gemini provider needs `google-genai`: pip install 'regen-bench[api]'") from None
-    return genai, types, errors
+    who = "the Gemini provider (llm-gemini, llm-rater, gemini: embeddings)"
+    genai = require("google.genai", "api", who, library="google-genai")
+    return (genai, require("google.genai.types", "api", who, library="google-genai"),
+            require("google.genai.errors", "api", who, library="google-genai"))
 
 
 def _key_envs(api_key_env: str | None) -> tuple[str, ...]:

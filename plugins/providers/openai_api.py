@@ -13,7 +13,7 @@ import contextlib
 
 import numpy as np
 
-from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.plugin.extras import require
 from regen_bench_plugins.api_client import (
     ApiCallError,
     ApiEmbedder,
@@ -29,11 +29,7 @@ DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 def _import_openai():
     # Imported when a session opens, not with the plugin: `openai` is an optional extra and
     # slow to import, and listing or scoring without an OpenAI call must not need it.
-    try:
-        import openai
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise RegenBenchError("the OpenAI provider needs the `openai` package: pip install 'regen-bench[api]'") from None
-    return openai
+    return require("openai", "api", "the OpenAI provider (llm-openai, llm-rater, openai: embeddings)")
 
 
 def _client(base_url: str | None, key_env: str, timeout: float | None, purpose: str):

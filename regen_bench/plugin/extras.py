@@ -27,7 +27,7 @@ def install_hint(extras: str | tuple[str, ...]) -> str:
     first, *rest = names
     hint = f"pip install '{DISTRIBUTION}[{first}]'"
     if rest:
-        hint += " (or " + ", ".join(f"[{name}]" for name in rest) + ", which include it too)"
+        hint += " (or " + ", ".join(f"[{name}]" for name in rest) + ", which also installs it)"
     return hint
 
 
@@ -38,7 +38,8 @@ class MissingExtraError(RegenBenchError, ModuleNotFoundError):
     (`except ImportError`) keeps doing so.
     """
 
-    def __init__(self, module: str, extras: str | tuple[str, ...], for_what: str, reason: str = ""):
+    def __init__(self, module: str, extras: str | tuple[str, ...], for_what: str, reason: str = "",
+                 library: str | None = None):
         self.module = module
         self.extras = (extras,) if isinstance(extras, str) else tuple(extras)
         self.for_what = for_what
@@ -46,21 +47,22 @@ class MissingExtraError(RegenBenchError, ModuleNotFoundError):
         detail = f" ({reason})" if reason else ""
         RegenBenchError.__init__(
             self,
-            f"{for_what} needs the optional library {top!r}, which is not installed{detail}: "
+            f"{for_what} needs the optional library {library or top!r}, which is not installed{detail}: "
             f"{install_hint(self.extras)}"
         )
         self.name = top
 
 
-def require(module: str, extra: str | tuple[str, ...], for_what: str) -> ModuleType:
+def require(module: str, extra: str | tuple[str, ...], for_what: str, *, library: str | None = None) -> ModuleType:
     """Import `module` and return it; when it (or its own dependency) is missing, a `MissingExtraError`.
 
     `extra` is the `regen-bench[...]` extra that installs it (a tuple: several do, the
-    first is suggested first); `for_what` names who needs it, e.g. "model 'wals'".
+    first is suggested first); `for_what` names who needs it, e.g. "model 'wals'";
+    `library` the name to show when the top-level module's is unclear (`google-genai`).
     """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
         missing = getattr(exc, "name", None) or module
         reason = "" if missing.split(".")[0] == module.split(".")[0] else f"it needs {missing!r}"
-        raise MissingExtraError(module, extra, for_what, reason) from exc
+        raise MissingExtraError(module, extra, for_what, reason, library) from exc
