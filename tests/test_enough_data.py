@@ -133,3 +133,15 @@ def test_skipped_bad_records_are_counted_on_the_console(tmp_path):
     assert f"{path}:5: -: expected a REGEN record, got JSON nested more than 64 levels deep" in result.stderr
     (results,) = (tmp_path / "runs").glob("*/results.json")
     assert json.loads(results.read_text())["dataset"]["bad_records_skipped"] == 2
+
+
+def test_a_model_that_cannot_fit_its_training_data_is_one_line_with_the_counts(tmp_path):
+    # No history has any text: TF-IDF has an empty vocabulary (a raw sklearn traceback before issue 9).
+    rows = [{"reviewer_id": f"U{i}", "purchase_history": [{"item": {"asin": f"A{i % 5}"}}, {"item": {"asin": f"A{i % 3}"}}],
+             "user": {"long_summary": "likes things a lot"}} for i in range(40)]
+    line = one_error_line(run("--model", "retrieval-tfidf", "--dataset", str(write(tmp_path / "notext.jsonl", rows)),
+                              "--output", str(tmp_path / "runs")))
+    assert line.startswith("error: model 'retrieval-tfidf' cannot fit the train split of 'notext.jsonl' (40 user(s): "
+                           "train 34, validation 4, test 2): ValueError: empty vocabulary")
+    assert "regen-bench data info" in line
+    assert not (tmp_path / "runs").exists()

@@ -5,7 +5,10 @@ One `RegenBenchError` line per problem, naming the split, the counts and what to
 
 - the train split is empty (a model has nothing to fit on);
 - a text task has no narrative among the training users (nothing to learn it from);
-- a task has no example in the evaluated split (nothing to score).
+- a task has no example in the evaluated split (nothing to score);
+- the model cannot fit what it was given: a `ValueError` from `fit` (say, scikit-learn's
+  "empty vocabulary" when no training history has any text) is one line naming the
+  model, the split and its counts (`fit_errors`).
 
 A task scored on fewer than `MIN_SCORED_EXAMPLES` examples, or an empty validation
 split, is a warning: the run goes on, and prints it once its results are written.
@@ -14,6 +17,9 @@ split, is a warning: the run goes on, and prints it once its results are written
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
+
+from pydantic import ValidationError
 
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.layout import DatasetLayout
@@ -84,9 +90,25 @@ def check_enough_data(evaluation: Evaluation, tasks: list[str], layout: DatasetL
     return warnings
 
 
+@contextmanager
+def fit_errors(model: str, splits: Splits, dataset: str):
+    """Around `fit`: a ValueError (the data does not suit the model) becomes one line."""
+    try:
+        yield
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise RegenBenchError(
+            f"model {model!r} cannot fit the train split of {dataset!r} ({_counts(splits)}): "
+            f"{type(exc).__name__}: {reason}. See what the training users hold with `regen-bench data info`, "
+            f"or use a larger or fuller file"
+        ) from exc
+
+
 def print_warnings(lines: list[str]) -> None:
     for line in lines:
         print(line, file=sys.stderr)
 
 
-__all__ = ["check_enough_data", "check_evaluated", "check_train", "print_warnings"]
+__all__ = ["check_enough_data", "check_evaluated", "check_train", "fit_errors", "print_warnings"]

@@ -20,7 +20,7 @@ from regen_bench.data.splits import SplitConfig
 from regen_bench.plugin.registry import get_registry
 from regen_bench.plugin.specs import build_metrics, build_plugin
 from regen_bench.results.schema import RunResults, write_results
-from regen_bench.run.checks import check_enough_data, print_warnings
+from regen_bench.run.checks import check_enough_data, fit_errors, print_warnings
 from regen_bench.run.executor import build_executor
 from regen_bench.run.generation_cache import GenerationCache
 from regen_bench.run.plan import cache_keys, check_metric_kinds, plan_run
@@ -115,7 +115,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
     with closing(GenerationCache(cache_dir() / "generations.sqlite")) as cache:
         cached = read_cache(cache, keys.run_key, evaluation.per_task)
         if cached.n_missing:
-            with clock("fit"):
+            with clock("fit"), fit_errors(model.name, evaluation.splits, source.name):
                 fit_stage(model, evaluation.splits, plan.tasks, config.seed)
             with clock("generate"):
                 batches = make_batches(cached.missing, model.batch_size, config.k)
