@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from regen_bench.cli.app import main
 from regen_bench.contracts.dataset import LocalFileDataset
+from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.records import SYNTHETIC_MARKER
 from regen_bench.data.discovery import discover
 from regen_bench.data.loading import load_dataset_examples
@@ -123,3 +124,16 @@ def test_the_default_synthetic_file_keeps_the_bytes_the_committed_leaderboard_ha
     path = SyntheticDataset(users=3000, seed=0).path()
     assert SYNTHETIC_MARKER.encode() not in path.read_bytes()
     assert {hashlib.sha256(path.read_bytes()).hexdigest()} == recorded
+
+
+def test_a_recorded_layout_handed_back_as_overrides_is_not_a_task_map_error(tmp_path):
+    # rescoring passes a run's recorded layout back; the default user_profile path need not exist
+    rows = [{"reviewer_id": f"U{i}", "purchase_history": [{"item": {"asin": "A"}}], "user": {"long_summary": "s"}}
+            for i in range(3)]
+    path = tmp_path / "plain.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    recorded = {"user_summary": "user.long_summary", "user_profile": "user.profile"}
+    loaded = load_dataset_examples(LocalFileDataset(path), task_overrides=recorded)
+    assert loaded.available_tasks == ["user_summary"]
+    with pytest.raises(RegenBenchError, match=r"task 'user_profile' maps to field 'user.nothere'"):
+        load_dataset_examples(LocalFileDataset(path), task_overrides={"user_profile": "user.nothere"})

@@ -376,21 +376,26 @@ def load_dataset_examples(
     """Load a provider's file and build one Example per user with its layout.
 
     `task_overrides` (task -> field path) replaces or adds entries of the provider's
-    layout, and `DISCOVERABLE_TASKS` the file has are added. Each overridden task, and
-    each text task in `tasks`, must map to a path that some record has
+    layout, and `DISCOVERABLE_TASKS` the file has are added. Each override that changes
+    the provider's layout, and each text task in `tasks`, must map to a path that some
+    record has
     (`check_task_paths`). `available_tasks`: the layout's tasks that have a reference
     in at least one example. A file whose records carry the synthetic marker labels
     the provider (and so the run) synthetic.
     """
     overrides = dict(task_overrides or {})
-    layout = provider.layout().with_overrides(overrides)
+    base = provider.layout()
+    layout = base.with_overrides(overrides)
+    # Overrides that change the provider's layout (a --task-map) must name a field the
+    # file has; a recorded layout handed back as overrides (rescoring) changes nothing.
+    changed = [task for task, field_path in overrides.items() if base.tasks.get(task) != field_path]
     path = Path(provider.path())
     loaded = load_records(path, on_bad_record=on_bad_record, arrow_cache=arrow_cache)
     source = f"dataset {provider.name!r} ({path})" if provider.name else str(path)
     layout = layout.with_discovered(lambda field_path: any(_has_string(r, field_path) for r in loaded.records))
     # A --task-map to a field no record has is an error even when the task is not asked
     # for by name: otherwise the default plan would leave the task out without a word.
-    check_task_paths(layout, [*(tasks or []), *overrides], loaded.records, source)
+    check_task_paths(layout, [*(tasks or []), *changed], loaded.records, source)
     examples = [build_example(record, layout) for record in loaded.records]
     have = set()
     for example in examples:
