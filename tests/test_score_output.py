@@ -43,7 +43,7 @@ def test_score_output_writes_a_new_run_that_validates_and_enters_the_leaderboard
     new = only_run(tmp_path / "rescored")
     assert new != source and (new / "samples.jsonl").is_file()
     old, rescored = load_results(source / "results.json"), load_results(new / "results.json")
-    assert rescored.run_id != old.run_id and rescored.run_id in result.output
+    assert rescored.run_id != old.run_id and "-rescored-" in rescored.run_id and rescored.run_id in result.output
     assert rescored.rescored_from.run_id == old.run_id
     assert rescored.rescored_from.results_sha256 == hashlib.sha256((source / "results.json").read_bytes()).hexdigest()
     assert rescored.rescored_from.samples_sha256 == hashlib.sha256((source / "samples.jsonl").read_bytes()).hexdigest()
@@ -112,3 +112,9 @@ def test_score_output_needs_the_runs_results_file(source, tmp_path):
     result = invoke("score", lone / "samples.jsonl", "--output", tmp_path / "rescored")
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ") and "results.json: not found" in result.output
+
+
+def test_score_output_into_a_file_is_one_line_before_any_scoring(source, tmp_path):
+    result = invoke("score", source / "samples.jsonl", "--metric", "distinct", "--output", "/dev/null")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: --output /dev/null: is not a folder") and "Traceback" not in result.output

@@ -33,10 +33,9 @@ from regen_bench.results.schema import (
     ScoreEntry,
     load_results,
     read_samples,
-    write_results,
 )
 from regen_bench.results.scoring import score_rows
-from regen_bench.run.record import metric_records, write_samples_stage
+from regen_bench.run.record import check_output_dir, metric_records, write_run
 from regen_bench.util.environment import environment_info, harness_git_sha
 from regen_bench.util.hashing import sha256_file
 
@@ -63,26 +62,31 @@ def _check_same_bootstrap(source: RunResults, seed: int, resamples: int, kept: l
 def _rescored_results(source: RunResults, source_path: Path, samples: Path, scores: list[ScoreEntry], metrics,
                       rows: list[SampleRow], output: Path, *, seed: int, resamples: int, metric_usage: dict,
                       seconds: float) -> tuple[RunResults, Path]:
-    """The new run folder's record: the source run with the new scores, pointing at the source."""
-    written = write_samples_stage(output, source.model.name, source.dataset.name, source.model.config_hash, rows)
+    """Write the new run folder (whole, as a run does): the source run with the new scores, pointing at the source."""
     rescored = {m.name for m in metrics}
     records = [m for m in source.metrics if m.name not in rescored] + metric_records(metrics, scores)
     usage = dict(source.usage)
     if metric_usage:
         usage["metrics"] = {**(usage.get("metrics") or {}), **metric_usage}
-    results = source.model_copy(update={
-        "run_id": written.run_id,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "harness": HarnessInfo(version=__version__, git_sha=harness_git_sha()),
-        "bootstrap": BootstrapInfo(resamples=resamples, confidence=0.95, seed=seed),
-        "metrics": records, "scores": scores, "samples": written.samples, "usage": usage,
-        "timings": {**source.timings, "rescore": round(seconds, 4)},
-        "environment": environment_info(), "command": ["regen-bench", *sys.argv[1:]],
-        "rescored_from": RescoredFrom(run_id=source.run_id, results_sha256=sha256_file(source_path),
-                                      samples_sha256=sha256_file(samples)),
-    })
-    results = RunResults.model_validate(results.model_dump())
-    write_results(written.run_dir / "results.json", results)
+    provenance = RescoredFrom(run_id=source.run_id, results_sha256=sha256_file(source_path),
+                              samples_sha256=sha256_file(samples))
+
+    def make_results(written) -> RunResults:
+        results = source.model_copy(update={
+            "run_id": written.run_id,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "harness": HarnessInfo(version=__version__, git_sha=harness_git_sha()),
+            "bootstrap": BootstrapInfo(resamples=resamples, confidence=0.95, seed=seed),
+            "metrics": records, "scores": scores, "samples": written.samples, "usage": usage,
+            "timings": {**source.timings, "rescore": round(seconds, 4)},
+            "environment": environment_info(), "command": ["regen-bench", *sys.argv[1:]],
+            "rescored_from": provenance,
+        })
+        return RunResults.model_validate(results.model_dump())
+
+    # "-rescored" in the run id: never the source's id, even when written in the same second
+    written, results = write_run(output, source.model.name, f"{source.dataset.name}-rescored",
+                                 source.model.config_hash, rows, make_results)
     return results, written.run_dir
 
 
@@ -110,7 +114,10 @@ def score(samples, metrics, metric_args, seed, resamples, as_json, output):
         seed = run_results.bootstrap.seed if run_results is not None else 0
     if resamples is None:
         resamples = run_results.bootstrap.resamples if run_results is not None else 1000
-    metric_objs = build_metrics(list(metrics) or default_metrics({row.task for row in rows}), metric_args_by_metric(metric_args))
+    if output is not None:
+        check_output_dir(output)  # a bad --output fails before any scoring
+    metric_objs = build_metrics(list(metrics) or default_metrics({row.task for row in rows}),
+                                metric_args_by_metric(metric_args))
     examples_by_id = None
     if run_results is not None:
         examples_by_id, note = examples_for_results(run_results)
