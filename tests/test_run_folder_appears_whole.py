@@ -23,7 +23,7 @@ from regen_bench.run.record import INCOMPLETE_PREFIX, check_output_dir, write_ru
 from regen_bench.util.hashing import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = sorted((ROOT / "leaderboards" / "results" / "synthetic" / "popular").glob("*/results.json"))[0].parent
+COMMITTED = min((ROOT / "leaderboards" / "results" / "synthetic" / "popular").glob("*/results.json")).parent
 
 # Writes a run folder with write_run; KILL_AT=results kills the process with SIGKILL after
 # samples.jsonl is written and before results.json is.
@@ -52,7 +52,7 @@ def write(tmp_path: Path, output: Path, kill: bool) -> subprocess.CompletedProce
     script.write_text(WRITER)
     env = dict(os.environ, KILL_AT="results" if kill else "")
     return subprocess.run([sys.executable, str(script), str(output), str(COMMITTED)], env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_sigkill_between_samples_and_results_leaves_no_run_folder(tmp_path):
@@ -88,8 +88,9 @@ def test_build_skips_a_leftover_incomplete_folder_with_one_line(tmp_path):
                                        "--out", str(tmp_path / "board"), "--no-plots"])
     assert result.exit_code == 0, result.output
     skipped = [line for line in result.output.splitlines() if line.startswith("skipped incomplete run folder")]
-    assert skipped == [f"skipped incomplete run folder {leftover} (a run still writing, or killed before it "
-                       "finished; delete it if no run is writing it)"]
+    expected = (f"skipped incomplete run folder {leftover} (a run still writing, or killed before it "
+                "finished; delete it if no run is writing it)")
+    assert skipped == [expected]
     assert "from 1 results files" in result.output
     assert "same config hash" not in result.output  # the leftover is not counted as a second run
 
