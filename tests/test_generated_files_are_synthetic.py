@@ -72,6 +72,8 @@ def test_the_loader_finds_the_generated_tasks_and_labels_the_provider(generated)
     loaded = load_dataset_examples(provider)
     assert loaded.available_tasks == TASKS
     assert loaded.synthetic and loaded.synthetic_records == 120 and provider.synthetic
+    again = load_dataset_examples(LocalFileDataset(generated))  # the marker survives the Arrow cache
+    assert again.from_arrow_cache and again.synthetic and again.synthetic_records == 120
 
 
 @pytest.mark.parametrize("cut", ["head", "gzip"])
