@@ -303,6 +303,8 @@ def test_a_name_two_distributions_claim_says_which_and_how_to_block_either(tmp_p
     assert bleu_plugin(REGEN_BENCH_BLOCK_PLUGINS="Their_Metrics") == "bleu"
     assert bleu_plugin(REGEN_BENCH_BLOCK_PLUGINS="their-metrics:bleu") == "bleu"
     assert bleu_plugin(REGEN_BENCH_BLOCK_PLUGINS="regen-bench:bleu") == "their-metrics:bleu"
+    typo = _cli(site, "list", "models", REGEN_BENCH_BLOCK_PLUGINS="their-metrcs")
+    assert "warning: REGEN_BENCH_BLOCK_PLUGINS names 'their-metrcs', which no installed plugin" in typo.stderr
     kept = _cli(site, "run", "--model", "popular", "--dataset-arg", "users=120", "--task", "user_summary",
                 "--metric", "bleu", "--bootstrap", "20", "--quiet", "--limit", "5",
                 "--output", str(tmp_path / "o"), REGEN_BENCH_BLOCK_PLUGINS="their-metrics")

@@ -129,14 +129,17 @@ class PluginHost:
         self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        self.unmatched: dict[str, list[str]] = {}  # env variable -> names in it that select no entry point
 
     # -- loading -----------------------------------------------------------
     def load_entry_points(self) -> None:
         allow = _normalised_env(LOAD_ENV)
         block = _normalised_env(BLOCK_ENV) or set()
+        seen: set[str] = set()
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = getattr(ep, "dist", None)
             dist_name = dist.metadata["Name"] if dist is not None else None
+            seen |= _selectors(ep.name, dist_name)
             name = ep.name
             if name in self.infos:
                 if self.infos[name].distribution == dist_name:
@@ -165,6 +168,9 @@ class PluginHost:
             except Exception as exc:  # a broken plugin must not break the CLI
                 info.fail(exc)
                 self.infos[name] = info
+        for env, names in ((LOAD_ENV, allow), (BLOCK_ENV, block)):
+            if names and names - seen:
+                self.unmatched[env] = sorted(names - seen)
 
     def unique_entry_point(self, info: PluginInfo) -> bool:
         """True when no other distribution ships an entry point of `info`'s name."""

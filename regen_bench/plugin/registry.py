@@ -100,6 +100,8 @@ class Registry:
         lines = [f"plugin {info.name!r} ({info.origin()}) failed to load: {info.error}; what it registers is "
                  "unavailable (--debug shows the traceback)" for info in self.host.failures()]
         lines += [str(self.clash_error(kind, name)) for kind, names in self.clashes.items() for name in sorted(names)]
+        lines += [f"{env} names {', '.join(map(repr, names))}, which no installed plugin's entry point or "
+                  "distribution is (`regen-bench plugins` lists them)" for env, names in self.host.unmatched.items()]
         return lines
 
     def _call_hook(self, kind: str, plugin_name: str, function) -> None:
