@@ -9,8 +9,9 @@ it committed:
   `user_summary`, `fusion` beats `cf-only` and `text-only` on BLEU, ROUGE-L and semsim
   with p < 0.05, and scores above every retrieval baseline;
 - the built tables are what `leaderboard build` makes of those files (byte for byte);
-- (slow) every results file passes `leaderboard validate`: each score recomputed from
-  its samples.jsonl.
+- (slow) every results file passes `leaderboard validate --strict --with-dataset`: each
+  score recomputed from its samples.jsonl, the dataset's sha256 and split hash confirmed
+  (this is the CI step that validates the committed leaderboard: `make test-slow`).
 """
 
 import sys
@@ -92,7 +93,15 @@ def test_built_tables_are_what_build_makes_of_the_committed_results(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(run_dirs()))
 def test_committed_results_pass_validation(model):
-    from regen_bench.results.validate import validate_results
+    """The strict form, as CI runs it (`make test-slow`): `leaderboard validate --strict
+    --with-dataset`, every score recomputed, the dataset's sha256 and split hash confirmed."""
+    from click.testing import CliRunner
 
-    report = validate_results(run_of(model) / "results.json")
-    assert report.fully_verified, report.format()
+    from regen_bench.cli.app import main
+
+    path = run_of(model) / "results.json"
+    result = CliRunner().invoke(main, ["leaderboard", "validate", "--strict", "--with-dataset", str(path)])
+    assert result.exit_code == 0, result.output
+    (verdict,) = [line for line in result.output.splitlines() if f"{path}: " in line]  # after any progress bars
+    assert "OK: all" in verdict, result.output
+    assert "dataset.sha256 confirmed" in verdict and "split_hash confirmed" in verdict, verdict

@@ -75,7 +75,8 @@ def validate(*args):
 
 
 def first_line(output: str) -> str:
-    return output.splitlines()[0]
+    """The verdict: the report's first line (`<path>/results.json: ...`)."""
+    return next(line for line in output.splitlines() if "results.json: " in line)
 
 
 def test_untouched_run_confirms_the_dataset_hash_and_says_what_was_not_recomputed(synthetic_run):
