@@ -120,7 +120,7 @@ def locate_dataset(results: RunResults) -> tuple[DatasetProvider | None, str]:
         try:
             provider = build_plugin("dataset", dataset.name, {k: v for k, v in dataset.options.items()})
             path = Path(provider.path())
-        except (RegenBenchError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever stops the provider, the data is not here: say why
             return None, f"dataset {dataset.name!r} is not on this machine ({exc})"
         if not path.is_file():
             return None, f"dataset {dataset.name!r}: its provider names {path}, which does not exist"
