@@ -65,6 +65,7 @@ _OUTPUT_OPTIONS = ("temperature", "max_tokens", "shots", "history_items", "revie
 
 class ApiPromptingModel(PromptingModel):
     paid_api = True
+    extras = ("api",)
     provider_name: ClassVar[str] = ""
     default_model: ClassVar[str] = ""
     Options: ClassVar[type[ModelOptions]] = ApiPromptingOptions

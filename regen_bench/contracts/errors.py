@@ -39,13 +39,11 @@ class UnknownNameError(RegenBenchError):
 
 
 class DuplicateNameError(RegenBenchError):
-    """Two plugins registered the same name for the same kind of thing."""
+    """Two plugins registered the same name for the same kind of thing.
 
-    def __init__(self, kind: str, name: str, first: str, second: str):
-        super().__init__(
-            f"{kind} {name!r} is registered by two plugins: {first!r} and {second!r}. "
-            f"Uninstall one, or block it with REGEN_BENCH_BLOCK_PLUGINS={second}."
-        )
+    The registry raises its subclass `NameClashError`, which says where each plugin comes
+    from and how to block either one.
+    """
 
 
 class MissingFieldPathError(RegenBenchError):

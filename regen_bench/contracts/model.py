@@ -15,7 +15,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from regen_bench.contracts.errors import RegenBenchError
-from regen_bench.contracts.examples import Example
+from regen_bench.contracts.examples import Example, ModelInput
 from regen_bench.contracts.tasks import KINDS
 from regen_bench.util.hashing import hash_config
 
@@ -71,12 +71,17 @@ class Model:
     def fit(self, train: list[Example], validation: list[Example], *, tasks: list[str], seed: int) -> None:
         """Learn from training users (and validation users for early stopping)."""
 
-    def generate(self, examples: list[Example], task: str) -> list[str]:
-        """Return one narrative per example, in order."""
+    def generate(self, examples: list[ModelInput], task: str) -> list[str]:
+        """Return one narrative per example, in order.
+
+        Each example is a `ModelInput`: the user's inputs for `task`, never its reference
+        narratives (nor, except for tasks about the next item, its target): see
+        docs/plugin-authors.md, "What a model sees".
+        """
         raise NotImplementedError(f"model {self.name!r} does not generate narratives")
 
-    def recommend(self, examples: list[Example], k: int) -> list[list[str]]:
-        """Return the top-k item ids per example (the next-item task); optional."""
+    def recommend(self, examples: list[ModelInput], k: int) -> list[list[str]]:
+        """Return the top-k item ids per example (the next-item task; the target is hidden); optional."""
         raise NotImplementedError(f"model {self.name!r} does not recommend items")
 
     def config(self) -> dict:
