@@ -70,6 +70,14 @@ def test_a_truncated_last_line_is_invalid_json(tmp_path):
     assert bad_message(path).startswith(f"{path}:2: -: expected valid JSON (")
 
 
+def test_an_unterminated_string_says_where_it_starts_without_a_doubled_at(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps(record("U1")) + "\n" + '{"reviewer_id": "abc', encoding="utf-8")  # no newline: EOF
+    msg = bad_message(path)
+    assert "Unterminated string starting at column 17)" in msg  # the opening quote
+    assert "at at" not in msg
+
+
 def test_json_that_is_not_an_object(tmp_path):
     path = write_lines(tmp_path / "a.jsonl", [record("U1"), [1, 2, 3]])
     assert bad_message(path) == f"{path}:2: -: expected a JSON object (one user per line), got a list [1, 2, 3]"

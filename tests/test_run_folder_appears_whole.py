@@ -119,3 +119,45 @@ def test_run_with_output_dev_null_is_one_line_exit_2():
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1].startswith("error: --output /dev/null: is not a folder")
     assert "Traceback" not in result.output
+
+
+# A real `regen-bench run`, SIGKILLed while its results record is made (after samples.jsonl).
+KILLED_AT_RESULTS = textwrap.dedent('''
+    import os, signal
+    from regen_bench import hookimpl
+    from regen_bench.contracts.model import Model
+
+    class DiesAtResults(Model):
+        """info() is asked for by the results record, after samples.jsonl is written."""
+        name = "dies-at-results"
+
+        def generate(self, examples, task):
+            return ["a narrative" for _ in examples]
+
+        def info(self):
+            if os.environ.get("KILL_AT_RESULTS"):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return {}
+
+    @hookimpl
+    def register_models(register):
+        register(DiesAtResults)
+''')
+
+
+def test_a_run_killed_between_samples_and_results_leaves_no_run_folder(tmp_path):
+    plugin = tmp_path / "dies_at_results.py"
+    plugin.write_text(KILLED_AT_RESULTS)
+    output = tmp_path / "runs"
+    args = [sys.executable, "-m", "regen_bench.cli.app", "--plugins", str(plugin), "run", "--model",
+            "dies-at-results", "--dataset-arg", "users=400", "--task", "user_summary", "--metric", "bleu",
+            "--bootstrap", "50", "--quiet", "--output", str(output)]
+    killed = subprocess.run(args, env=dict(os.environ, KILL_AT_RESULTS="1"), capture_output=True, text=True,
+                            timeout=600, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    left = sorted(output.iterdir())
+    assert [p.name.startswith(INCOMPLETE_PREFIX) for p in left] == [True], left
+    again = subprocess.run(args, env=dict(os.environ), capture_output=True, text=True, timeout=600, check=False)
+    assert again.returncode == 0, again.stderr
+    (run_dir,) = [p for p in output.iterdir() if not p.name.startswith(INCOMPLETE_PREFIX)]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["results.json", "samples.jsonl"]

@@ -56,3 +56,12 @@ class MissingFieldPathError(RegenBenchError):
             f"String fields that exist: {shown}. "
             f"Map the task to one of them with --task-map {task}=FIELD.PATH"
         )
+
+
+def json_error_text(exc) -> str:
+    """A `json.JSONDecodeError` as text for people: `Unterminated string starting at column 12`.
+
+    json's own message may already end in "at" (it reads "... starting at: line 1 column 12"),
+    so it is trimmed before the column is added, never "at at".
+    """
+    return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"

@@ -26,7 +26,7 @@ from typing import Any, Iterator, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from regen_bench.contracts.errors import BadRecordError, RegenBenchError
+from regen_bench.contracts.errors import BadRecordError, RegenBenchError, json_error_text
 from regen_bench.contracts.records import RegenRecord
 
 OnBadRecord = Literal["error", "skip"]
@@ -269,7 +269,7 @@ def _parse(where: str, line_no: int, text: str) -> Any:
         raise BadRecordError(where, line_no, field, f"expected a finite number, got {literal} "
                                                     f"(a REGEN file holds no NaN, Infinity or number beyond the range of a float)") from None
     except json.JSONDecodeError as exc:
-        raise BadRecordError(where, line_no, "-", f"expected valid JSON ({exc.msg} at column {exc.colno})") from None
+        raise BadRecordError(where, line_no, "-", f"expected valid JSON ({json_error_text(exc)})") from None
     except RecursionError:  # pragma: no cover - _depth_exceeds keeps lines far shallower
         raise BadRecordError(where, line_no, "-", "expected a REGEN record, got JSON nested too deeply") from None
     except ValueError as exc:  # an integer of thousands of digits

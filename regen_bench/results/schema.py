@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.errors import RegenBenchError, json_error_text
 from regen_bench.util.atomic import atomic_write_text, atomic_writer
 
 SCHEMA_VERSION = 1
@@ -234,7 +234,7 @@ def read_results_json(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ResultsFormatError(path, [(path.name, f"not UTF-8 text (byte {exc.start})")]) from None
     except json.JSONDecodeError as exc:
-        raise ResultsFormatError(path, [(f"{path.name}:{exc.lineno}:{exc.colno}", f"not valid JSON: {exc.msg}")]) from None
+        raise ResultsFormatError(path, [(f"{path.name}:{exc.lineno}:{exc.colno}", f"not valid JSON: {json_error_text(exc)}")]) from None
 
 
 def parse_results(data: Any, path: Path) -> RunResults:

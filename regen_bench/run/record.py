@@ -152,16 +152,6 @@ def write_run(output: Path, model: str, dataset: str, config_hash: str, rows: li
     return written, results
 
 
-def write_samples_stage(output: Path, model: str, dataset: str, config_hash: str,
-                        rows: list[SampleRow]) -> WrittenSamples:
-    """The older two-step write (samples now, results.json by the caller into `run_dir`): the
-    folder is visible before results.json is in it. `write_run` writes a whole folder instead."""
-    run_id, run_dir = new_run_dir(check_output_dir(Path(output)), model, dataset, config_hash)
-    run_dir.mkdir(parents=True, exist_ok=False)
-    samples = _write_sorted_samples(run_dir / SAMPLES_FILE, rows)
-    return WrittenSamples(run_id=run_id, run_dir=run_dir, samples=samples)
-
-
 def run_usage(model: Model, metric_usage: dict) -> dict:
     """The model's API usage, with the metrics' under "metrics" when they used any."""
     usage = dict(model.usage())

@@ -19,12 +19,12 @@ from regen_bench.data.reader import BadRecordReport
 from regen_bench.data.splits import SplitConfig
 from regen_bench.plugin.registry import get_registry
 from regen_bench.plugin.specs import build_metrics, build_plugin
-from regen_bench.results.schema import RunResults, write_results
+from regen_bench.results.schema import RunResults
 from regen_bench.run.checks import check_enough_data, fit_errors, print_warnings
 from regen_bench.run.executor import build_executor
 from regen_bench.run.generation_cache import GenerationCache
 from regen_bench.run.plan import cache_keys, check_metric_kinds, plan_run
-from regen_bench.run.record import results_record, write_samples_stage
+from regen_bench.run.record import check_output_dir, results_record, write_run
 from regen_bench.run.stages import (
     Generated,
     drop_failed,
@@ -96,6 +96,7 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
     model_cls = get_registry().get("model", config.model).cls
     executor = build_executor(config.executor)
     model = build_plugin("model", config.model, config.model_args)  # bad options fail before any work
+    check_output_dir(config.output)  # `--output /dev/null` fails before any work too
     with clock("load"):
         source = load_stage(config.dataset, config.dataset_args, on_bad_record=config.on_bad_record,
                             task_map=config.task_map, tasks=config.tasks)
@@ -124,14 +125,17 @@ def run_benchmark(config: RunConfig) -> RunOutcome:
     with clock("score"):
         scored = score_stage(scored_on, merged_outputs(cached.outputs, generated.outputs), metrics,
                              seed=config.seed, resamples=config.resamples, progress=config.progress)
-    with clock("write"):
-        written = write_samples_stage(config.output, model.name, source.name, keys.config_hash, scored.rows)
     n_generated = cached.n_missing - generated.n_failed
-    results = results_record(
-        config, source=source, evaluation=scored_on, plan=plan, model=model, model_config=model_config, keys=keys,
-        metrics=metrics, scored=scored, written=written, timings=clock.seconds,
-        cache={"cached": cached.n_cached, "generated": n_generated, "failed": generated.n_failed},
-    )
-    write_results(written.run_dir / "results.json", results)
+    write_started = time.perf_counter()
+
+    def make_results(written):  # inside write_run: results.json lands in the same folder rename
+        clock.seconds["write"] = time.perf_counter() - write_started  # samples.jsonl written so far
+        return results_record(
+            config, source=source, evaluation=scored_on, plan=plan, model=model, model_config=model_config,
+            keys=keys, metrics=metrics, scored=scored, written=written, timings=clock.seconds,
+            cache={"cached": cached.n_cached, "generated": n_generated, "failed": generated.n_failed},
+        )
+
+    written, results = write_run(config.output, model.name, source.name, keys.config_hash, scored.rows, make_results)
     print_warnings(warnings)  # about the result (few examples), so after it is written
     return RunOutcome(run_dir=written.run_dir, results=results, generated=n_generated, cached=cached.n_cached)
