@@ -85,7 +85,8 @@ def test_allow_failed_metrics_exits_0_and_still_records_the_failure(runs, tmp_pa
 
 def test_leaderboard_build_shows_failed_cells_and_never_ranks_them(runs, tmp_path):
     out = tmp_path / "board"
-    result = invoke("leaderboard", "build", "--results", runs["root"], "--out", out, "--bootstrap", "50", "--no-plots")
+    result = invoke("leaderboard", "build", "--results", runs["root"], "--out", out, "--bootstrap", "50", "--no-plots",
+                    "--force")  # runs of 10 examples: below the minimum a leaderboard takes unforced
     assert result.exit_code == 0, result.output
     assert "failed metric(s), shown as failed and not ranked: user_summary llm-rater" in result.output
     readme = (out / "README.md").read_text()
@@ -156,7 +157,8 @@ def test_a_results_file_from_before_status_reads_its_null_scores_as_failed(runs,
     (legacy / "results.json").write_text(json.dumps(data, indent=2))
     entries = [e for e in load_results(legacy / "results.json").scores if e.metric == "llm-rater"]
     assert {(e.status, e.reason) for e in entries} == {("failed", "scored no example (n=0)")}
-    result = invoke("leaderboard", "build", "--results", tmp_path / "legacy", "--out", tmp_path / "b2", "--no-plots")
+    result = invoke("leaderboard", "build", "--results", tmp_path / "legacy", "--out", tmp_path / "b2", "--no-plots",
+                    "--force")
     assert result.exit_code == 0, result.output
 
 

@@ -65,7 +65,7 @@ def test_score_output_writes_a_new_run_that_validates_and_enters_the_leaderboard
 
     board = tmp_path / "board"
     built = invoke("leaderboard", "build", "--results", tmp_path / "rescored", "--out", board, "--no-plots",
-                   "--bootstrap", "50")
+                   "--bootstrap", "50", "--force")  # 12 examples: below the unforced minimum
     assert built.exit_code == 0, built.output
     table = json.loads((board / "leaderboard.json").read_text())["tables"][0]
     assert "distinct/distinct-1" in {c["key"] for c in table["columns"]}

@@ -24,9 +24,12 @@ def leaderboard():
 @click.option("--bootstrap", "resamples", type=click.IntRange(min=10), default=1000, show_default=True,
               help="Resamples of the paired bootstrap tests against the best row.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (no matplotlib needed).")
-def build(results_dir, out_dir, seed, resamples, no_plots):
+@click.option("--force", is_flag=True, help="Include runs that scored a task on fewer than 30 examples.")
+def build(results_dir, out_dir, seed, resamples, no_plots, force):
     """Write Markdown, CSV, JSON, an HTML page and plots for every dataset x task."""
-    report = build_leaderboard(results_dir, out_dir, seed=seed, resamples=resamples, plots=not no_plots)
+    report = build_leaderboard(results_dir, out_dir, seed=seed, resamples=resamples, plots=not no_plots, force=force)
+    for line in report.refused:
+        click.echo(f"refused {line}", err=True)
     for path in report.skipped:
         click.echo(f"skipped incomplete run folder {path} (a run still writing, or killed before it finished; "
                    "delete it if no run is writing it)", err=True)

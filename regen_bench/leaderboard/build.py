@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.data.splits import MIN_SCORED_EXAMPLES
 from regen_bench.leaderboard.collect import Collection, collect_runs
 from regen_bench.leaderboard.plots import check_plotting_available, plot_table
 from regen_bench.leaderboard.render_csv import render_csv
@@ -29,6 +30,7 @@ class BuildReport:
     runs: int
     removed: list[Path]
     skipped: list[Path] = field(default_factory=list)  # `.incomplete-*` folders a killed run left
+    refused: list[str] = field(default_factory=list)  # runs on too few examples, one line each
 
 
 def _skip_incomplete(results_dir: Path, collection: Collection) -> list[Path]:
@@ -42,16 +44,37 @@ def _skip_incomplete(results_dir: Path, collection: Collection) -> list[Path]:
     return skipped
 
 
+def _refuse_small_runs(collection: Collection, force: bool) -> list[str]:
+    """Leave out runs that scored a task on fewer than MIN_SCORED_EXAMPLES examples (their
+    intervals say little, and a row of n=1 would be ranked beside rows of n=300), unless forced."""
+    refused, kept = [], []
+    for run in collection.runs:
+        small = {task: n for task, n in sorted(run.results.dataset.n_examples_by_task.items())
+                 if n < MIN_SCORED_EXAMPLES}
+        if small and not force:
+            shown = ", ".join(f"{task} n={n}" for task, n in small.items())
+            refused.append(f"{run.relpath}: {shown} (fewer than {MIN_SCORED_EXAMPLES} examples; "
+                           "--force includes it)")
+        else:
+            kept.append(run)
+    collection.runs = kept
+    if not kept:
+        raise RegenBenchError("every results file was refused for too few examples: " + "; ".join(refused))
+    return refused
+
+
 def _relative_link(target: Path, start: Path) -> str:
     return Path(os.path.relpath(target.resolve(), start.resolve())).as_posix()
 
 
-def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1000, plots: bool = True) -> BuildReport:
+def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1000, plots: bool = True,
+          force: bool = False) -> BuildReport:
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     if plots:
         check_plotting_available()  # fail before any work, with the fix in the message
     collection = collect_runs(results_dir)
     skipped = _skip_incomplete(results_dir, collection)
+    refused = _refuse_small_runs(collection, force)
     board = build_leaderboard(collection, seed=seed, resamples=resamples)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -81,4 +104,5 @@ def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1
     for name, text in outputs.items():
         atomic_write_text(out_dir / name, text)
         written.append(out_dir / name)
-    return BuildReport(board=board, files=written, runs=len(collection.runs), removed=removed, skipped=skipped)
+    return BuildReport(board=board, files=written, runs=len(collection.runs), removed=removed, skipped=skipped,
+                       refused=refused)
