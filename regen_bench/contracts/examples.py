@@ -120,6 +120,13 @@ class Example(BaseModel):
         """Titles and categories of the history, one item per line (for text models)."""
         return _history_text(self.history)
 
+    def reference(self, task: str) -> str | None:
+        """What `task` is scored against for this example: its reference narrative, or for a
+        ranking task the target item's id; None when the example is not scored on `task`."""
+        if kind_of(task) is RANKING:
+            return self.target_item_id
+        return self.references.get(task)
+
     def model_input(self, task: str) -> ModelInput:
         """What a model is shown of this example for `task`: its inputs, none of its answers.
 

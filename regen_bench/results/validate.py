@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from regen_bench.contracts.metric import CACHE_STATE_COUNTS, Component
-from regen_bench.contracts.tasks import task_kind
 from regen_bench.results.loader import (
     SamplesChangedError,
     SamplesLocationError,
@@ -245,8 +244,7 @@ def _check_references(examples_by_id: dict, rows, lines, name: str, report: Vali
         if example is None:
             wrong.append(Finding(f"{name}:{line}", f"example {row.example_id!r} is not in the dataset"))
             continue
-        expected = example.references.get(row.task) if task_kind(row.task) == "text" else example.target_item_id
-        if row.reference != expected:
+        if row.reference != example.reference(row.task):
             wrong.append(Finding(f"{name}:{line}", f"reference for {row.task!r} differs from the dataset's"))
     _add_capped(report, wrong)
     if not wrong:

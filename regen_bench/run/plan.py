@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import Model
-from regen_bench.contracts.tasks import DEFAULT_K, KINDS, RANKING, TEXT, default_metrics, kind_of
+from regen_bench.contracts.tasks import DEFAULT_K, RANKING, TEXT, default_metrics, kind_of
 from regen_bench.plugin.registry import get_registry
 from regen_bench.run.generation_cache import GenerationCache
 from regen_bench.util.hashing import run_config_hash
@@ -32,14 +32,6 @@ class RunPlan:
 class CacheKeys:
     config_hash: str  # results.json model.config_hash
     run_key: str  # the generation cache's key of this run
-
-
-def model_kinds(model_cls: type[Model]) -> set[str]:
-    """The task kinds a model class can do: those whose model method it overrides."""
-    return {
-        kind.name for kind in KINDS.values()
-        if getattr(model_cls, kind.model_method) is not getattr(Model, kind.model_method)
-    }
 
 
 def default_tasks(available_tasks: list[str], has_targets: bool, kinds: set[str]) -> list[str]:
@@ -69,7 +61,7 @@ def plan_run(config, loaded, model_cls: type[Model], dataset_name: str) -> RunPl
 
     `config` is a RunConfig, `loaded` the load stage's LoadedExamples.
     """
-    kinds = model_kinds(model_cls)
+    kinds = set(model_cls.task_kinds())
     if config.tasks:
         tasks = list(config.tasks)
     else:
@@ -88,7 +80,7 @@ def plan_run(config, loaded, model_cls: type[Model], dataset_name: str) -> RunPl
 def metrics_of_kind(kind: str) -> list[str]:
     """The registered metrics that score tasks of `kind`, by name."""
     entries = get_registry().entries["metric"]
-    return sorted(name for name, entry in entries.items() if getattr(entry.cls, "kind", None) == kind)
+    return sorted(name for name, entry in entries.items() if entry.cls.kind == kind)
 
 
 def check_metric_kinds(tasks: list[str], metrics: list[Metric], *, tasks_given: bool) -> None:
@@ -103,7 +95,7 @@ def check_metric_kinds(tasks: list[str], metrics: list[Metric], *, tasks_given: 
         return
     task = unscored[0]
     kind = kind_of(task).name
-    chosen = ", ".join(getattr(m, "spec", m.name) for m in metrics)
+    chosen = ", ".join(m.spec for m in metrics)
     fits = ", ".join(metrics_of_kind(kind)) or "(none registered)"
     raise RegenBenchError(
         f"task {task!r} is a {kind} task, and no selected metric ({chosen}) scores {kind} tasks; "

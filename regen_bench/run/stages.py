@@ -64,18 +64,6 @@ class Evaluation:
     per_task: dict[str, list[Example]]  # the examples each task is scored on
 
 
-def has_reference(example: Example, task: str) -> bool:
-    if kind_of(task) is RANKING:
-        return example.target is not None
-    return task in example.references
-
-
-def reference_of(example: Example, task: str):
-    if kind_of(task) is RANKING:
-        return example.target_item_id
-    return example.references.get(task)
-
-
 def split_stage(examples: list[Example], tasks: list[str], *, split_config: SplitConfig, split: str,
                 limit: int | None, dataset_name: str) -> Evaluation:
     splits = split_users_by_hash(examples, split_config)
@@ -84,7 +72,7 @@ def split_stage(examples: list[Example], tasks: list[str], *, split_config: Spli
         evaluated = evaluated[:limit]
     if not evaluated:
         raise RegenBenchError(f"the {split} split of {dataset_name!r} is empty; use a larger dataset")
-    per_task = {task: [e for e in evaluated if has_reference(e, task)] for task in tasks}
+    per_task = {task: [e for e in evaluated if e.reference(task) is not None] for task in tasks}
     return Evaluation(splits=splits, examples=evaluated, per_task=per_task)
 
 
@@ -244,7 +232,7 @@ class Scored:
 def sample_rows(per_task: dict[str, list[Example]], outputs: Outputs) -> list[SampleRow]:
     return [
         SampleRow(task=task, example_id=e.example_id, user_id=e.user_id, prediction=outputs[task][e.example_id],
-                  reference=reference_of(e, task))
+                  reference=e.reference(task))
         for task, examples in per_task.items() for e in examples
     ]
 
