@@ -95,6 +95,19 @@ def test_build_skips_a_leftover_incomplete_folder_with_one_line(tmp_path):
     assert "same config hash" not in result.output  # the leftover is not counted as a second run
 
 
+def test_build_never_reads_an_incomplete_folder_so_a_half_written_file_cannot_fail_it(tmp_path):
+    results_dir = tmp_path / "results"
+    shutil.copytree(COMMITTED, results_dir / "popular" / COMMITTED.name)
+    leftover = results_dir / "popular" / f"{INCOMPLETE_PREFIX}20261202T000000Z-popular-synthetic-0000"
+    leftover.mkdir()
+    (leftover / "results.json").write_text('{"run_id": "x", "scores": [', encoding="utf-8")  # cut off mid-write
+    result = CliRunner().invoke(main, ["leaderboard", "build", "--results", str(results_dir),
+                                       "--out", str(tmp_path / "board"), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert f"skipped incomplete run folder {leftover}" in result.output
+    assert "from 1 results files" in result.output
+
+
 @pytest.mark.parametrize("output", ["/dev/null", "/dev/null/runs", "FILE", "FILE/runs"])
 def test_output_that_is_not_a_folder_is_one_line(tmp_path, output):
     a_file = tmp_path / "a_file.txt"

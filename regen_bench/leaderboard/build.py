@@ -17,7 +17,6 @@ from regen_bench.leaderboard.render_html import render_html
 from regen_bench.leaderboard.render_json import render_json
 from regen_bench.leaderboard.render_markdown import render_markdown
 from regen_bench.leaderboard.table import Leaderboard, build_leaderboard
-from regen_bench.run.record import INCOMPLETE_PREFIX, is_incomplete
 from regen_bench.util.atomic import atomic_write_text, atomic_writer
 
 PLOTS_DIR = "plots"
@@ -31,17 +30,6 @@ class BuildReport:
     removed: list[Path]
     skipped: list[Path] = field(default_factory=list)  # `.incomplete-*` folders a killed run left
     refused: list[str] = field(default_factory=list)  # runs on too few examples, one line each
-
-
-def _skip_incomplete(results_dir: Path, collection: Collection) -> list[Path]:
-    """Leave out every run folder still being written, or left by a killed run (run/record.py)."""
-    skipped = sorted(p for p in results_dir.rglob(f"{INCOMPLETE_PREFIX}*") if p.is_dir())
-    collection.runs = [run for run in collection.runs if not is_incomplete(Path(run.relpath))]
-    collection.warnings = [w for w in collection.warnings if INCOMPLETE_PREFIX not in w]
-    if not collection.runs:
-        raise RegenBenchError(f"no complete results files under {results_dir} (only incomplete run folders: "
-                              f"{', '.join(str(p) for p in skipped)}); run `regen-bench run --output {results_dir}`")
-    return skipped
 
 
 def _refuse_small_runs(collection: Collection, force: bool) -> list[str]:
@@ -73,7 +61,6 @@ def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1
     if plots:
         check_plotting_available()  # fail before any work, with the fix in the message
     collection = collect_runs(results_dir)
-    skipped = _skip_incomplete(results_dir, collection)
     refused = _refuse_small_runs(collection, force)
     board = build_leaderboard(collection, seed=seed, resamples=resamples)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -104,5 +91,5 @@ def build(results_dir: Path, out_dir: Path, *, seed: int = 0, resamples: int = 1
     for name, text in outputs.items():
         atomic_write_text(out_dir / name, text)
         written.append(out_dir / name)
-    return BuildReport(board=board, files=written, runs=len(collection.runs), removed=removed, skipped=skipped,
+    return BuildReport(board=board, files=written, runs=len(collection.runs), removed=removed, skipped=collection.incomplete,
                        refused=refused)

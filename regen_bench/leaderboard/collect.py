@@ -18,6 +18,7 @@ from pathlib import Path
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.results.loader import LoadedRun, run_with_samples
 from regen_bench.results.schema import ResultsFormatError, parse_results, read_results_json
+from regen_bench.run.record import INCOMPLETE_PREFIX, is_incomplete
 
 
 @dataclass
@@ -32,6 +33,7 @@ class CollectedRun(LoadedRun):
 class Collection:
     runs: list[CollectedRun]
     warnings: list[str]
+    incomplete: list[Path] = field(default_factory=list)  # `.incomplete-*` folders left out, unread
 
 
 def _looks_like_results(data) -> bool:
@@ -74,18 +76,24 @@ def collect_runs(root: Path) -> Collection:
         raise RegenBenchError(f"results folder {root} not found; pass --results DIR with the runs' results.json files")
     runs: list[CollectedRun] = []
     warnings: list[str] = []
+    # A folder a run is still writing, or a killed run left (run/record.py): never read, so a
+    # half-written file in it cannot fail the build.
+    incomplete = sorted(p for p in root.rglob(f"{INCOMPLETE_PREFIX}*") if p.is_dir())
     for path in sorted(root.rglob("*.json"), key=lambda p: p.relative_to(root).as_posix()):
-        if not path.is_file():
+        if not path.is_file() or is_incomplete(path.relative_to(root)):
             continue
         run = load_run(path, root)
         if run is None:
             continue
         runs.append(run)
         warnings.extend(run.warnings)
+    if not runs and incomplete:
+        raise RegenBenchError(f"no complete results files under {root} (only incomplete run folders: "
+                              f"{', '.join(str(p) for p in incomplete)}); run `regen-bench run --output {root}`")
     if not runs:
         raise RegenBenchError(f"no results files under {root}; run `regen-bench run --output {root}` first")
     warnings.extend(duplicate_warnings(runs))
-    return Collection(runs=runs, warnings=warnings)
+    return Collection(runs=runs, warnings=warnings, incomplete=incomplete)
 
 
 def duplicate_key(run: CollectedRun) -> tuple[str, str, str, str]:

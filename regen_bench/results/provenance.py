@@ -151,7 +151,7 @@ def _check_dataset_sha256(results: RunResults, provider: DatasetProvider | None,
         return False
     check.status["dataset.sha256"] = CONFIRMED
     check.checked.append(f"dataset.sha256 confirmed: {where} has sha256 {actual[:16]}...")
-    provider_synthetic = getattr(provider, "synthetic", None)
+    provider_synthetic = provider.synthetic
     if not isinstance(provider, LocalFileDataset) and provider_synthetic != results.dataset.synthetic:
         check.problem("dataset.synthetic", f"recorded {results.dataset.synthetic}, but dataset "
                                f"{results.dataset.name!r} is {'' if provider_synthetic else 'not '}synthetic")
