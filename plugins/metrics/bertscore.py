@@ -284,10 +284,7 @@ class BertScoreMetric(Metric):
     # -- scoring ------------------------------------------------------------------------
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
-        if len(predictions) != len(references):
-            raise ValueError(f"bertscore: {len(predictions)} predictions but {len(references)} references")
-        preds = list(predictions)
-        refs = list(references)
+        preds, refs = predictions, references
         if not preds:
             return MetricOutput([Component.mean("bertscore_f1", [])], details=[], signature=self.signature())
         if self.options.rescale_with_baseline:

@@ -147,10 +147,7 @@ class BleuMetric(Metric):
         )
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
-        if len(predictions) != len(references):
-            raise ValueError(f"bleu: {len(predictions)} predictions but {len(references)} references")
-        hyps = list(predictions)
-        refs = list(references)
+        hyps, refs = predictions, references
         width = 2 + 2 * MAX_NGRAM_ORDER
         if not hyps:
             stats = np.zeros((0, width), dtype=np.float64)

@@ -221,8 +221,6 @@ class EvaluateMetric(Metric):
         return f"{self.module_name}.{key}"
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
-        if len(predictions) != len(references):
-            raise ValueError(f"evaluate: {len(predictions)} predictions but {len(references)} references")
         n = len(predictions)
         if n == 0:
             keys = self._keys or []

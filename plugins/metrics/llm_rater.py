@@ -359,8 +359,6 @@ class LlmRaterMetric(Metric):
 
     def score(self, predictions: list, references: list, examples: list | None) -> MetricOutput:
         n = len(predictions)
-        if len(references) != n:
-            raise ValueError(f"llm-rater: {n} predictions but {len(references)} references")
         examples = list(examples) if examples is not None else [None] * n
         if len(examples) != n:
             raise ValueError(f"llm-rater: {n} predictions but {len(examples)} examples")

@@ -62,10 +62,7 @@ class RougeMetric(Metric):
         return [scorer.score(t, p) for t, p in zip(targets, predictions)]
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
-        if len(predictions) != len(references):
-            raise ValueError(f"rouge: {len(predictions)} predictions but {len(references)} references")
-        preds = list(predictions)
-        refs = list(references)
+        preds, refs = predictions, references
         scores = self._score_pairs(refs, preds) if preds else []
         components = [
             Component.mean(rouge_type, [float(s[rouge_type].fmeasure) for s in scores]) for rouge_type in ROUGE_TYPES

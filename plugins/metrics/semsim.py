@@ -116,10 +116,7 @@ class SemsimMetric(Metric):
         return self._embedder
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
-        if len(predictions) != len(references):
-            raise ValueError(f"semsim: {len(predictions)} predictions but {len(references)} references")
-        preds = list(predictions)
-        refs = list(references)
+        preds, refs = predictions, references
         if not preds:
             return MetricOutput([Component.mean("semsim", [])], signature=self.signature())
 

@@ -111,11 +111,13 @@ class Signature:
 
 
 def check_text_inputs(metric_name: str, predictions: list, references: list) -> None:
-    """A text metric scores strings: say which input is not one, by its index."""
+    """A text metric scores strings, one reference per prediction: say which input is wrong."""
     for kind, values in (("predictions", predictions), ("references", references)):
         for i, value in enumerate(values):
             if not isinstance(value, str):
                 raise TypeError(f"{metric_name}: {kind}[{i}] is {type(value).__name__}, expected str")
+    if len(predictions) != len(references):
+        raise ValueError(f"{metric_name}: {len(predictions)} predictions but {len(references)} references")
 
 
 def check_metric_output(metric_name: str, output, n: int) -> None:
