@@ -20,6 +20,7 @@ import json
 import math
 import re
 import zlib
+from collections import deque
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, Iterator, Literal
@@ -216,8 +217,9 @@ def _finite_float(text: str) -> float:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]")
+# Unrolled string loop and runs of non-brackets: each regex step consumes a run, not a character.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -247,13 +249,13 @@ def _nonfinite_field(text: str) -> tuple[str, str]:
         return value if math.isfinite(value) else _Constant(literal)
 
     obj = json.loads(text, parse_constant=_Constant, parse_float=mark_float)
-    stack: list[tuple[str, Any]] = [("", obj)]
-    while stack:
-        where, node = stack.pop(0)
+    queue: deque[tuple[str, Any]] = deque([("", obj)])  # breadth first; popleft keeps it linear
+    while queue:
+        where, node = queue.popleft()
         if isinstance(node, _Constant):
             return where or "-", node.text
         children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        stack.extend((f"{where}.{key}" if where else str(key), child) for key, child in children)
+        queue.extend((f"{where}.{key}" if where else str(key), child) for key, child in children)
     return "-", "?"  # pragma: no cover - the strict parse found one
 
 
