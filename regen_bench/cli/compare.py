@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.results.compare import ADJUSTMENT, compare_runs
 from regen_bench.results.report import format_table
 
@@ -42,11 +40,7 @@ def compare(run_a, run_b, seed, resamples, as_json, force):
     RUN_A and RUN_B are run directories (or their results.json). The CI and p come from
     one percentile bootstrap distribution; p (Holm) is adjusted over all rows.
     """
-    try:
-        comparison = compare_runs(run_a, run_b, seed=seed, resamples=resamples, force=force)
-    except RegenBenchError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    comparison = compare_runs(run_a, run_b, seed=seed, resamples=resamples, force=force)  # errors: cli/group.py
     if as_json:
         click.echo(json.dumps(comparison.as_dict(), indent=2))
         return

@@ -139,7 +139,8 @@ class PluginHost:
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = getattr(ep, "dist", None)
             dist_name = dist.metadata["Name"] if dist is not None else None
-            seen |= _selectors(ep.name, dist_name)
+            selectors = _selectors(ep.name, dist_name)
+            seen |= selectors
             name = ep.name
             if name in self.infos:
                 if self.infos[name].distribution == dist_name:
@@ -154,7 +155,6 @@ class PluginHost:
                 entry_point=ep.name,
                 target=ep.value,
             )
-            selectors = _selectors(ep.name, dist_name)
             if allow is not None and not selectors & allow:
                 continue
             if selectors & block:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from regen_bench import __version__
 from regen_bench.contracts.errors import RegenBenchError
@@ -32,9 +33,12 @@ from regen_bench.results.schema import (
     write_results,
     write_samples,
 )
-from regen_bench.run.plan import CacheKeys, RunPlan
-from regen_bench.run.stages import Evaluation, Scored, Source
 from regen_bench.util.environment import environment_info, harness_git_sha
+
+if TYPE_CHECKING:  # annotations only: importing the stages here would load them into every
+    # reader of run folders (leaderboard build, `regen-bench --help`)
+    from regen_bench.run.plan import CacheKeys, RunPlan
+    from regen_bench.run.stages import Evaluation, Scored, Source
 
 
 def metric_record(metric: Metric, signatures: dict[str, str]) -> MetricRecord:
