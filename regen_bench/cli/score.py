@@ -12,12 +12,10 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from regen_bench import __version__
 from regen_bench.cli.options import metric_args_by_metric
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.tasks import default_metrics
@@ -25,8 +23,6 @@ from regen_bench.plugin.specs import build_metrics
 from regen_bench.results.report import failed_lines, format_table, score_cells
 from regen_bench.results.rescoring import examples_for_results
 from regen_bench.results.schema import (
-    BootstrapInfo,
-    HarnessInfo,
     RescoredFrom,
     RunResults,
     SampleRow,
@@ -35,8 +31,7 @@ from regen_bench.results.schema import (
     read_samples,
 )
 from regen_bench.results.scoring import score_rows
-from regen_bench.run.record import check_output_dir, metric_records, write_run
-from regen_bench.util.environment import environment_info, harness_git_sha
+from regen_bench.run.record import check_output_dir, metric_records, write_run, written_now
 from regen_bench.util.hashing import sha256_file
 
 
@@ -74,12 +69,10 @@ def _rescored_results(source: RunResults, source_path: Path, samples: Path, scor
     def make_results(written) -> RunResults:
         results = source.model_copy(update={
             "run_id": written.run_id,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "harness": HarnessInfo(version=__version__, git_sha=harness_git_sha()),
-            "bootstrap": BootstrapInfo(resamples=resamples, confidence=0.95, seed=seed),
+            **written_now(seed=seed, resamples=resamples),
             "metrics": records, "scores": scores, "samples": written.samples, "usage": usage,
             "timings": {**source.timings, "rescore": round(seconds, 4)},
-            "environment": environment_info(), "command": ["regen-bench", *sys.argv[1:]],
+            "command": ["regen-bench", *sys.argv[1:]],
             "rescored_from": provenance,
         })
         return RunResults.model_validate(results.model_dump())

@@ -15,6 +15,9 @@ from regen_bench.contracts.tasks import task_kind
 from regen_bench.results.schema import SampleRow, ScoreEntry
 from regen_bench.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap_interval
 
+# The level of every score's interval; results.json records it, validate checks it.
+SCORE_CONFIDENCE = 0.95
+
 
 def _clean(value):
     if value is None:
@@ -93,7 +96,7 @@ def score_rows(
             for component in output.components:
                 for row, value in zip(task_rows, component.per_example):
                     row.scores[component.name] = _clean(value)
-                interval = bootstrap_interval(component, seed=seed, resamples=resamples)
+                interval = bootstrap_interval(component, seed=seed, resamples=resamples, confidence=SCORE_CONFIDENCE)
                 entries.append(score_entry(task, metric, component, interval, signature, output.counts,
                                            len(task_rows)))
             if usage is not None and output.usage:

@@ -51,13 +51,12 @@ from regen_bench.results.schema import (
     read_results_json,
     read_sample_lines,
 )
-from regen_bench.results.scoring import score_rows
+from regen_bench.results.scoring import SCORE_CONFIDENCE, score_rows
 from regen_bench.stats.bootstrap import bootstrap_interval
 from regen_bench.stats.tolerance import REL_TOL, same_number
 
 __all__ = ["ResultsFileError", "ValidationReport", "recompute_scores", "rescore_samples", "validate_results"]
 
-SCORE_CONFIDENCE = 0.95  # score_rows' intervals; the runner records this
 MAX_LISTED = 8  # per-example mismatches listed before "and N more"
 
 

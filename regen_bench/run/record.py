@@ -33,6 +33,7 @@ from regen_bench.results.schema import (
     write_results,
     write_samples,
 )
+from regen_bench.results.scoring import SCORE_CONFIDENCE
 from regen_bench.util.environment import environment_info, harness_git_sha
 
 if TYPE_CHECKING:  # annotations only: importing the stages here would load them into every
@@ -176,26 +177,34 @@ def dataset_info(source: Source, evaluation: Evaluation, config) -> DatasetInfo:
     )
 
 
+def written_now(*, seed: int, resamples: int) -> dict:
+    """The fields of a results file that say when, by what and how it was written (a run's
+    and a re-scored run's alike)."""
+    return {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "harness": HarnessInfo(version=__version__, git_sha=harness_git_sha()),
+        "bootstrap": BootstrapInfo(resamples=resamples, confidence=SCORE_CONFIDENCE, seed=seed),
+        "environment": environment_info(),
+    }
+
+
 def results_record(config, *, source: Source, evaluation: Evaluation, plan: RunPlan, model: Model,
                    model_config: dict, keys: CacheKeys, metrics: list[Metric], scored: Scored,
                    written: WrittenSamples, cache: dict[str, int], timings: dict[str, float]) -> RunResults:
     """The results.json record of a run; `config` is its RunConfig, `evaluation` what was scored."""
     return RunResults(
         run_id=written.run_id,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        harness=HarnessInfo(version=__version__, git_sha=harness_git_sha()),
+        **written_now(seed=config.seed, resamples=config.resamples),
         dataset=dataset_info(source, evaluation, config),
         model=ModelInfo(name=model.name, config=model_config, config_hash=keys.config_hash, info=model.info()),
         seed=config.seed,
         tasks=plan.tasks,
         k=plan.k,
-        bootstrap=BootstrapInfo(resamples=config.resamples, confidence=0.95, seed=config.seed),
         metrics=metric_records(metrics, scored.scores),
         scores=scored.scores,
         samples=written.samples,
         cache=cache,
         usage=run_usage(model, scored.metric_usage),
         timings={name: round(seconds, 4) for name, seconds in timings.items()},
-        environment=environment_info(),
         command=config.command,
     )
