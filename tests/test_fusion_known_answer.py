@@ -3,16 +3,19 @@
 The synthetic narratives depend on a user's co-purchase community (visible only to CF)
 and content taste (visible only in item text), so a model that reads both should write
 better user summaries than one that reads either. This test trains `fusion`, `cf-only`
-and `text-only` in a reduced configuration on the default synthetic dataset (8 epochs
-instead of 16: half the default's compute; every task is trained, since the profile,
-endorsement and purchase-reason narratives are what teach the model to read brand and
-colour from item text) and checks with the harness's own
+and `text-only` in their default configuration on the default synthetic dataset (every
+task is trained, since the profile, endorsement and purchase-reason narratives are what
+teach the model to read brand and colour from item text) and checks with the harness's own
 paired bootstrap (`regen-bench compare`) that on `user_summary` fusion is better than
 each single-embedding model on BLEU, ROUGE-L and semsim, each with p < 0.05.
 
-Beating the retrieval baselines takes the default configuration (with half the training
-the content taste is learnt too little to out-write a copied neighbour's narrative):
-tests/test_committed_leaderboard.py checks that on the committed default runs.
+It once ran at half the training (8 epochs): there fusion led cf-only on user_summary
+BLEU by about one point, and one fresh-clone CI run found p = 0.09, a margin that run to
+run differences in float summation order can erase. At the default configuration the
+committed runs show +4.1 BLEU [2.3, 5.8] over cf-only and +10.5 over text-only, so the
+test checks what the harness ships, with a margin that does not hang on the last digit.
+Beating the retrieval baselines: tests/test_committed_leaderboard.py checks that on the
+committed default runs.
 
 Slow (several minutes on 2 cores), and run in CI.
 """
@@ -26,7 +29,7 @@ from regen_bench.results.compare import compare_runs
 pytestmark = pytest.mark.slow
 
 TASKS = ["user_summary", "user_profile", "purchase_reason", "endorsement"]
-REDUCED = {"epochs": "8"}
+REDUCED: dict[str, str] = {}  # the default configuration (see the module docstring)
 METRICS = ["bleu", "rouge", "semsim"]
 CHECKED = [("bleu", "bleu"), ("rouge", "rougeL"), ("semsim", "semsim")]
 SHARED_CACHE = "regen-bench-known-answer-cache"
