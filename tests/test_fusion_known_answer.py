@@ -10,8 +10,8 @@ paired bootstrap (`regen-bench compare`) that on `user_summary` fusion is better
 each single-embedding model on BLEU, ROUGE-L and semsim, each with p < 0.05.
 
 It once ran at half the training (8 epochs): there fusion led cf-only on user_summary
-BLEU by about one point, and one fresh-clone CI run found p = 0.09, a margin that run to
-run differences in float summation order can erase. At the default configuration the
+BLEU by about one point, and one fresh-clone CI run found p = 0.09 where the other runs
+passed: too thin a margin to assert. At the default configuration the
 committed runs show +4.1 BLEU [2.3, 5.8] over cf-only and +10.5 over text-only, so the
 test checks what the harness ships, with a margin that does not hang on the last digit.
 Beating the retrieval baselines: tests/test_committed_leaderboard.py checks that on the
