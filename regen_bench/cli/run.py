@@ -10,8 +10,7 @@ import click
 from regen_bench.cli.options import key_values, metric_args_by_metric
 from regen_bench.contracts.tasks import DEFAULT_K
 from regen_bench.results.report import failed_lines, format_scores
-from regen_bench.run.executor import EXECUTORS
-from regen_bench.run.runner import RunConfig, run_benchmark
+from regen_bench.run.runner import EXECUTORS, RunConfig, run_benchmark
 
 
 @click.command()
@@ -34,12 +33,14 @@ from regen_bench.run.runner import RunConfig, run_benchmark
 @click.option("--k", "k", type=click.IntRange(min=1), default=DEFAULT_K, show_default=True,
               help="Items asked of recommend() for ranking tasks.")
 @click.option("--executor", type=click.Choice(sorted(EXECUTORS)), default="local", show_default=True,
-              help="How generation batches run.")
+              help="How generation batches run: here (local) or on a Ray cluster (ray; pip install 'regen-bench[ray]').")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="--executor ray: join this cluster (ray://HOST:10001, or auto); default: a local one for the run.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--allow-failed-metrics", is_flag=True,
               help="Exit 0 even when a metric scored no example (it is recorded as failed either way).")
 def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_args, dataset_args, task_map,
-        split, on_bad_record, resamples, k, executor, quiet, allow_failed_metrics):
+        split, on_bad_record, resamples, k, executor, ray_address, quiet, allow_failed_metrics):
     """Load a dataset, fit a model, generate, score, and write results.
 
     Exits 1, after writing the results, when a metric scored no example (a judge whose
@@ -50,7 +51,7 @@ def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_
         limit=limit, seed=seed, output=output, model_args=key_values(model_args, "--model-arg"),
         metric_args=metric_args_by_metric(metric_args), dataset_args=key_values(dataset_args, "--dataset-arg"),
         task_map=key_values(task_map, "--task-map"), split=split, on_bad_record=on_bad_record,
-        resamples=resamples, k=k, executor=executor, progress=not quiet, command=["regen-bench", *sys.argv[1:]],
+        resamples=resamples, k=k, executor=executor, ray_address=ray_address, progress=not quiet, command=["regen-bench", *sys.argv[1:]],
     )
     outcome = run_benchmark(config)
     click.echo(format_scores(outcome.results))

@@ -102,6 +102,17 @@ class MetricRecord(BaseModel):
         default_factory=list, description="components reported for context only: no better direction")
 
 
+class ExecutorInfo(BaseModel):
+    """How generation (and, on Ray, the heavy metrics) ran: the executor and the size of what it ran on."""
+
+    name: str = Field(description="the --executor: local (this process) or ray")
+    nodes: int = Field(1, ge=1, description="machines in the cluster (1 for local)")
+    cpus: float = Field(description="CPUs of the cluster (local: this machine's)")
+    gpus: float = Field(0, ge=0, description="GPUs of the cluster")
+    workers: int = Field(1, ge=0, description="generation workers used (Ray: actors of the pool; 0: nothing generated)")
+    remote_metrics: list[str] = Field(default_factory=list, description="metrics scored on the cluster")
+
+
 class BootstrapInfo(BaseModel):
     resamples: int
     confidence: float
@@ -143,6 +154,8 @@ class RunResults(BaseModel):
     cache: dict[str, int] = Field(default_factory=dict, description="generations read from cache / made now")
     usage: dict[str, Any] = Field(default_factory=dict, description="token usage and cost, for API models")
     timings: dict[str, float] = Field(description="seconds per stage")
+    executor: ExecutorInfo | None = Field(
+        default=None, description="how the run was executed; absent in files written before executors were recorded")
     environment: dict[str, Any]
     command: list[str] = Field(default_factory=list)
     rescored_from: RescoredFrom | None = Field(

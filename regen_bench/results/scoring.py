@@ -3,12 +3,22 @@
 A component that scored no example (n=0, e.g. an LLM judge whose every answer was
 unparsable), or whose score is not a number, is a *failed* entry: status "failed", a
 reason built from the metric's counts, and no score or interval, never NaN.
+
+Who computes a metric: by default every `metric.score` call runs here, one after the
+other. An executor may take some elsewhere (`--executor ray` scores semsim and bertscore
+on the cluster): inside `use_scorer(scorer)`, `score_rows` hands the scorer every
+(metric, predictions, references, examples) job at once and gets back one MetricOutput
+per job, in order; intervals and rows are filled here from those outputs, exactly as
+for a local score, so where a metric ran never changes its numbers.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.tasks import task_kind
@@ -17,6 +27,27 @@ from regen_bench.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap_interval
 
 # The level of every score's interval; results.json records it, validate checks it.
 SCORE_CONFIDENCE = 0.95
+
+
+# A scorer: list of (metric, predictions, references, examples) -> one MetricOutput each, in order
+# (an iterable: the local one computes each as it is asked for, so progress shows as it goes).
+Scorer = Callable[[list[tuple]], Iterable]
+_SCORER: ContextVar[Scorer | None] = ContextVar("regen_bench_scorer", default=None)
+
+
+def score_locally(jobs: list[tuple]) -> Iterator:
+    for metric, predictions, references, examples in jobs:
+        yield metric.score(predictions, references, examples)
+
+
+@contextmanager
+def use_scorer(scorer: Scorer | None) -> Iterator[None]:
+    """Within the block, `score_rows` computes metric outputs with `scorer` (None: here)."""
+    token = _SCORER.set(scorer)
+    try:
+        yield
+    finally:
+        _SCORER.reset(token)
 
 
 def _clean(value):
@@ -82,30 +113,36 @@ def score_rows(
     by_task: dict[str, list[SampleRow]] = defaultdict(list)
     for row in rows:
         by_task[row.task].append(row)
-    entries: list[ScoreEntry] = []
+    work = []  # (task, its rows, metric) in task then metric order
     for task in sorted(by_task):
         task_rows = sorted(by_task[task], key=lambda r: r.example_id)
-        for metric in metrics:
-            if metric.kind != task_kind(task):
-                continue
-            predictions = [r.prediction for r in task_rows]
-            references = [r.reference for r in task_rows]
-            examples = [(examples_by_id or {}).get(r.example_id) for r in task_rows]
-            output = metric.score(predictions, references, examples)
-            signature = output.signature or metric.signature()
-            for component in output.components:
-                for row, value in zip(task_rows, component.per_example):
-                    row.scores[component.name] = _clean(value)
-                interval = bootstrap_interval(component, seed=seed, resamples=resamples, confidence=SCORE_CONFIDENCE)
-                entries.append(score_entry(task, metric, component, interval, signature, output.counts,
-                                           len(task_rows)))
-            if usage is not None and output.usage:
-                merged = usage.setdefault(metric.name, {})
-                for key, value in output.usage.items():
-                    merged[key] = _add_usage(merged[key], value) if key in merged else value
-            if output.details:
-                for row, detail in zip(task_rows, output.details):
-                    row.details.update(detail)
-            if progress is not None:
-                progress.update(1)
+        work.extend((task, task_rows, metric) for metric in metrics if metric.kind == task_kind(task))
+    jobs = [(metric, [r.prediction for r in task_rows], [r.reference for r in task_rows],
+             [(examples_by_id or {}).get(r.example_id) for r in task_rows]) for _, task_rows, metric in work]
+    outputs = (_SCORER.get() or score_locally)(jobs)
+    entries: list[ScoreEntry] = []
+    for (task, task_rows, metric), output in zip(work, outputs, strict=True):
+        entries.extend(_entries_of(task, task_rows, metric, output, seed=seed, resamples=resamples))
+        if usage is not None and output.usage:
+            merged = usage.setdefault(metric.name, {})
+            for key, value in output.usage.items():
+                merged[key] = _add_usage(merged[key], value) if key in merged else value
+        if output.details:
+            for row, detail in zip(task_rows, output.details):
+                row.details.update(detail)
+        if progress is not None:
+            progress.update(1)
+    return entries
+
+
+def _entries_of(task: str, task_rows: list[SampleRow], metric: Metric, output, *, seed: int,
+                resamples: int) -> list[ScoreEntry]:
+    """Per-example values into `task_rows`, and one ScoreEntry per component of `output`."""
+    signature = output.signature or metric.signature()
+    entries = []
+    for component in output.components:
+        for row, value in zip(task_rows, component.per_example):
+            row.scores[component.name] = _clean(value)
+        interval = bootstrap_interval(component, seed=seed, resamples=resamples, confidence=SCORE_CONFIDENCE)
+        entries.append(score_entry(task, metric, component, interval, signature, output.counts, len(task_rows)))
     return entries

@@ -23,6 +23,7 @@ from regen_bench.contracts.model import Model
 from regen_bench.results.schema import (
     BootstrapInfo,
     DatasetInfo,
+    ExecutorInfo,
     HarnessInfo,
     MetricRecord,
     ModelInfo,
@@ -190,7 +191,8 @@ def written_now(*, seed: int, resamples: int) -> dict:
 
 def results_record(config, *, source: Source, evaluation: Evaluation, plan: RunPlan, model: Model,
                    model_config: dict, keys: CacheKeys, metrics: list[Metric], scored: Scored,
-                   written: WrittenSamples, cache: dict[str, int], timings: dict[str, float]) -> RunResults:
+                   written: WrittenSamples, cache: dict[str, int], timings: dict[str, float],
+                   executor: dict | None = None) -> RunResults:
     """The results.json record of a run; `config` is its RunConfig, `evaluation` what was scored."""
     return RunResults(
         run_id=written.run_id,
@@ -206,5 +208,6 @@ def results_record(config, *, source: Source, evaluation: Evaluation, plan: RunP
         cache=cache,
         usage=run_usage(model, scored.metric_usage),
         timings={name: round(seconds, 4) for name, seconds in timings.items()},
+        executor=ExecutorInfo(**executor) if executor else None,
         command=config.command,
     )

@@ -1,0 +1,258 @@
+"""`--executor ray`: generation and the heavy metrics on a Ray cluster (`pip install 'regen-bench[ray]'`).
+
+Ray is imported here only, inside the functions that need it (never at import time:
+`regen-bench --help` and `--executor local` runs do not load it).
+
+- The cluster: `--ray-address` joins an existing one (`ray://host:10001` or `auto`);
+  otherwise a local one is started for the run (`ray.init(num_cpus=...)` on 127.0.0.1,
+  no dashboard, no usage report, quiet logs) and stopped at the end. When this process
+  is already connected (a test's `ray.init`), that connection is used and left open.
+- Generation: the batches still missing from the cache become a Ray Dataset, one row
+  per batch (its pickled `Batch` and its index), mapped with `map_batches` through an
+  actor pool (`ActorPoolStrategy`, one CPU each, as many actors as the cluster has CPUs,
+  at most one per batch). The fitted model goes into the object store once
+  (`ray.put`); each actor reads it once in its constructor and calls `produce` on it
+  for every batch it is given, so the model is never refitted or re-sent per task.
+  Each actor checks a batch's outputs against the model's contract
+  (`stages.check_outputs`) and writes them into its own SQLite shard
+  (`generation_cache.shard_dir`) before returning them; the runner merges the shards
+  into the main cache before reading it and before scoring, so a killed run resumes
+  from everything its actors had finished, received by the driver or not.
+- Rate limits: one `LimitService` actor per run holds one `RateLimiter` per (rpm, tpm);
+  every generation actor calls `share_limits` with a handle to it before it reads the
+  model, so all actors' API calls book their slots with that one limiter.
+- Scoring: `metric_scorer()` scores the heavy metrics (`REMOTE_METRICS`: semsim and
+  bertscore) as Ray tasks, one per (task, metric), in parallel; the cheap ones run in
+  this process meanwhile. The same metric object scores the same rows, so the numbers
+  are the local ones.
+- On a cluster, every node must see the cache folder (`REGEN_BENCH_CACHE_DIR` on a
+  shared file system): shards are written there and ExampleSets re-open their Arrow
+  file from there. A node that cannot see it still generates; only the driver's copy of
+  its outputs is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import uuid
+from contextlib import closing
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.model import Model
+from regen_bench.plugin.extras import require
+from regen_bench.run.executor import Batch, Executor, FinishedBatch, produce, share_limits
+from regen_bench.run.generation_cache import GenerationCache, shard_dir
+from regen_bench.run.stages import check_outputs
+
+REMOTE_METRICS = frozenset({"semsim", "bertscore"})  # scored on the cluster; the rest here
+
+
+def import_ray():
+    """The `ray` module, or the one-line error naming the extra that installs it."""
+    ray = require("ray", "ray", "--executor ray")
+    require("ray.data", "ray", "--executor ray", library="ray[data]")
+    return ray
+
+
+class GenerateOnActor:
+    """One actor of the generation pool: holds the fitted model, runs the batches it is given."""
+
+    def __init__(self, model_ref: list, limits: list, shard_folder: str, run_key: str):
+        import ray
+
+        share_limits(RayLimits(limits[0]))  # before the model's clients (and limiters) exist
+        self.model: Model = ray.get(model_ref[0])  # once per actor, from the object store
+        self.run_key = run_key
+        self.shard_path = Path(shard_folder) / f"shard-{uuid.uuid4().hex}.sqlite"  # this actor's alone
+
+    def __call__(self, rows: dict) -> dict:
+        indices, outputs = [], []
+        for index, payload in zip(rows["index"], rows["batch"]):
+            batch: Batch = pickle.loads(payload)
+            produced = check_outputs(self.model, batch, produce(self.model, batch))
+            # Opened per call: Ray may call from another thread each time, and SQLite ties a
+            # connection to its thread; one open per batch costs a millisecond.
+            with closing(GenerationCache(self.shard_path)) as shard:
+                shard.put_many(self.run_key, batch.task, {
+                    e.example_id: out for e, out in zip(batch.examples, produced) if out is not None})
+            indices.append(int(index))
+            outputs.append(json.dumps(produced, ensure_ascii=False))
+        return {"index": indices, "outputs": outputs}
+
+
+class RayLimits:
+    """The client side of the run's one limit service (`LimitService`, an actor)."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def reserve(self, limiter, tokens: int) -> float:
+        import ray
+
+        return ray.get(self.handle.reserve.remote(limiter, tokens))
+
+    async def areserve(self, limiter, tokens: int) -> float:
+        return await self.handle.reserve.remote(limiter, tokens)
+
+    def settle(self, limiter, estimated: int, actual: int | None) -> None:
+        self.handle.settle.remote(limiter, estimated, actual)  # nothing waits on a correction
+
+
+class LimitService:
+    """The actor behind `RayLimits`: one limiter per (rpm, tpm), whoever asks.
+
+    A worker's limiter sends a private, unshared copy of itself with each request; the
+    first copy of each (rpm, tpm) becomes the one that books every worker's slots.
+    """
+
+    def __init__(self):
+        self.limiters: dict = {}
+
+    def _limiter(self, limiter):
+        return self.limiters.setdefault((limiter.rpm, limiter.tpm), limiter)
+
+    def reserve(self, limiter, tokens: int) -> float:
+        return self._limiter(limiter).reserve(tokens)
+
+    def settle(self, limiter, estimated: int, actual: int | None) -> None:
+        self._limiter(limiter).settle(estimated, actual)
+
+
+def start_limit_service():
+    """A fresh limit service actor (no CPU reserved: it only does arithmetic)."""
+    ray = import_ray()
+    return ray.remote(num_cpus=0)(LimitService).remote()
+
+
+def _score_remotely(metric, predictions, references, examples):
+    return metric.score(predictions, references, examples)
+
+
+def _last_line(exc: BaseException) -> str:
+    """The last line of a Ray error (its message ends with the worker's exception)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def _user_error(exc: BaseException) -> BaseException | None:
+    """The RegenBenchError (a model's or contract's) a Ray error carries, if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, RegenBenchError):
+            return exc
+        cause = getattr(exc, "cause", None)
+        exc = cause if isinstance(cause, BaseException) else (exc.__cause__ or exc.__context__)
+    return None
+
+
+class RayExecutor(Executor):
+    """Batches through a Ray Data actor pool; heavy metrics as Ray tasks (see the module docstring)."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None, actors: int | None = None):
+        self.address = address
+        self.num_cpus = num_cpus
+        self.actors = actors
+        self.workers = 0
+        self.remote_metrics: set[str] = set()  # the metrics this run scored on the cluster
+        self._started_cluster = False
+        self._shards: tuple[Path, str] | None = None
+
+    # -- the cluster -------------------------------------------------------------------
+
+    def connect(self):
+        ray = import_ray()
+        if not ray.is_initialized():
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no report sent home
+            quiet = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+                         configure_logging=True)
+            if self.address:
+                ray.init(address=self.address, **quiet)
+            else:
+                ray.init(num_cpus=self.num_cpus or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **quiet)
+            self._started_cluster = True
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        context.raise_original_map_exception = True  # a model's own error, not Ray's wrapper
+        return ray
+
+    def start(self, cache_path: Path, run_key: str) -> None:
+        self._shards = (shard_dir(cache_path, run_key), run_key)
+
+    def info(self) -> dict[str, Any]:
+        ray = self.connect()
+        resources = ray.cluster_resources()
+        nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
+        return {"name": self.name, "nodes": max(1, nodes), "cpus": float(resources.get("CPU", 0)),
+                "gpus": float(resources.get("GPU", 0)), "workers": self.workers,
+                "remote_metrics": sorted(self.remote_metrics)}
+
+    def close(self) -> None:
+        if self._started_cluster:
+            import ray
+
+            ray.shutdown()
+            self._started_cluster = False
+
+    # -- generation --------------------------------------------------------------------
+
+    def run(self, model: Model, batches: Iterable[Batch]) -> Iterator[FinishedBatch]:
+        batches = list(batches)
+        if not batches:
+            return
+        if self._shards is None:
+            raise RegenBenchError("the ray executor was not started (Executor.start) before run")
+        ray = self.connect()
+        folder, run_key = self._shards
+        cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
+        self.workers = max(1, min(self.actors or cpus, len(batches)))
+        rows = [{"index": i, "batch": pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL)} for i, b in enumerate(batches)]
+        dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
+        limits = start_limit_service()
+        mapped = dataset.map_batches(
+            GenerateOnActor, batch_size=1, num_cpus=1, compute=ray.data.ActorPoolStrategy(size=self.workers),
+            fn_constructor_kwargs={"model_ref": [ray.put(model)], "limits": [limits],
+                                   "shard_folder": str(folder), "run_key": run_key})
+        try:
+            for row in mapped.iter_rows():
+                yield FinishedBatch(batches[int(row["index"])], json.loads(row["outputs"]))
+        except Exception as exc:  # noqa: BLE001 - a worker's error, wrapped by Ray
+            error = _user_error(exc)
+            if error is not None:
+                raise error from None
+            raise RegenBenchError(f"--executor ray: generation failed on the cluster: {_last_line(exc)}") from exc
+        finally:
+            ray.kill(limits)
+
+    # -- scoring -----------------------------------------------------------------------
+
+    def metric_scorer(self) -> Callable:
+        return self.score_jobs
+
+    def score_jobs(self, jobs: list[tuple]) -> list:
+        """The heavy metrics' outputs as Ray tasks, in parallel; the others here meanwhile."""
+        remote = [i for i, job in enumerate(jobs) if job[0].name in REMOTE_METRICS]
+        if not remote:
+            return [job[0].score(*job[1:]) for job in jobs]
+        ray = self.connect()
+        self.remote_metrics.update(jobs[i][0].name for i in remote)
+        task = ray.remote(num_cpus=1)(_score_remotely)
+        pending = {i: task.remote(*jobs[i]) for i in remote}
+        outputs: list = [None if i in pending else jobs[i][0].score(*jobs[i][1:]) for i in range(len(jobs))]
+        try:
+            for i, ref in pending.items():
+                outputs[i] = ray.get(ref)
+        except Exception as exc:  # noqa: BLE001
+            error = _user_error(exc)
+            if error is not None:
+                raise error from None
+            raise RegenBenchError(f"--executor ray: scoring failed on the cluster: {_last_line(exc)}") from exc
+        return outputs
+
