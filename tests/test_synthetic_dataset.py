@@ -394,3 +394,26 @@ def test_plugin_module_imports_nothing_heavy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_catalogue_grows_with_users_and_the_default_catalogue_is_unchanged(tmp_path):
+    """REGEN Office: ~27k items for 100,613 users; Clothing ~376k for 1,117,912; the
+    embedded 3,000-item catalogue (and generator version 1's bytes) up to ~13,500 users."""
+    from regen_bench_plugins.datasets.synthetic.params import catalogue_items
+
+    assert catalogue_items(3000) == catalogue_items(13_000) == 3000
+    assert catalogue_items(100_613) == 27_000 and catalogue_items(1_117_912) == 376_000
+    sizes = [catalogue_items(n) for n in (14_000, 50_000, 100_000, 1_100_000)]
+    assert sizes == sorted(sizes) and sizes[0] > 3000
+    default = write_dataset(tmp_path / "a.jsonl", users=40, seed=5).read_bytes()
+    assert write_dataset(tmp_path / "b.jsonl", users=40, seed=5, items=3000).read_bytes() == default
+
+
+def test_a_larger_catalogue_is_used_and_seeded(tmp_path):
+    a = write_dataset(tmp_path / "a.jsonl", users=30, seed=2, items=9000).read_bytes()
+    assert write_dataset(tmp_path / "b.jsonl", users=30, seed=2, items=9000).read_bytes() == a
+    assert a != write_dataset(tmp_path / "c.jsonl", users=30, seed=2).read_bytes()
+    world = World(2, items=9000)
+    assert abs(len(world.catalogue) - 9000) < 10
+    with pytest.raises(RegenBenchError, match="items must be an integer >= 3,000"):
+        write_dataset(tmp_path / "d.jsonl", users=3, seed=0, items=100)

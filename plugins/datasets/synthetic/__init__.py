@@ -14,6 +14,7 @@ from regen_bench import hookimpl
 from regen_bench.contracts.dataset import DatasetOptions, DatasetProvider
 from regen_bench.contracts.layout import DatasetLayout
 from regen_bench.util.paths import cache_dir
+from regen_bench_plugins.datasets.synthetic.params import DEFAULT_CATALOGUE_ITEMS, catalogue_items
 from regen_bench_plugins.datasets.synthetic.generator import (
     DEFAULT_USERS,
     GENERATOR_VERSION,
@@ -24,7 +25,11 @@ from regen_bench_plugins.datasets.synthetic.generator import (
 
 class SyntheticOptions(DatasetOptions):
     users: int = Field(default=DEFAULT_USERS, ge=1, description="number of users (one JSON line each)")
-    seed: int = Field(default=0, ge=0, description="generator seed; same (users, seed), same bytes")
+    seed: int = Field(default=0, ge=0, description="generator seed; same (users, seed, items), same bytes")
+    items: int | None = Field(
+        default=None, ge=DEFAULT_CATALOGUE_ITEMS,
+        description="catalogue size; default grows with users as REGEN's does (3,000 up to ~13,500 users)",
+    )
 
 
 class SyntheticDataset(DatasetProvider):
@@ -38,9 +43,12 @@ class SyntheticDataset(DatasetProvider):
 
     def path(self) -> Path:
         users, seed = self.options.users, self.options.seed
-        target = cache_dir("synthetic") / f"synthetic-v{GENERATOR_VERSION}-u{users}-s{seed}.jsonl"
+        items = catalogue_items(users) if self.options.items is None else self.options.items
+        # The default catalogue keeps generator version 1's file name (and bytes).
+        sized = "" if items == DEFAULT_CATALOGUE_ITEMS else f"-i{items}"
+        target = cache_dir("synthetic") / f"synthetic-v{GENERATOR_VERSION}-u{users}-s{seed}{sized}.jsonl"
         if not target.is_file():
-            write_dataset(target, users=users, seed=seed)  # atomic: a partial file never appears
+            write_dataset(target, users=users, seed=seed, items=items)  # atomic: a partial file never appears
         return target
 
     def layout(self) -> DatasetLayout:
@@ -61,16 +69,22 @@ def register_datasets(register):
 @click.option("--users", type=click.IntRange(min=1), default=None, help="Number of users [default: the generator's].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
+    "--items", type=click.IntRange(min=DEFAULT_CATALOGUE_ITEMS), default=None,
+    help="Catalogue size [default: grows with --users as REGEN's does: 3,000 up to ~13,500 users, "
+    "~27k at Office's 100k, ~376k at Clothing's 1.1M].",
+)
+@click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
     help="File to write (.jsonl or .jsonl.gz).",
 )
-def generate_command(users, seed, output):
+def generate_command(users, seed, items, output):
     """Write a seeded synthetic dataset in REGEN's format, every record carrying the
     synthetic marker, so runs on the file are labelled synthetic."""
     if users is None:
         users = DEFAULT_USERS
-    written = write_dataset(output, users, seed, marker=synthetic_marker(seed))
-    click.echo(f"wrote {users:,} synthetic users (seed {seed}) to {written}")
+    items = catalogue_items(users) if items is None else items
+    written = write_dataset(output, users, seed, marker=synthetic_marker(seed), items=items)
+    click.echo(f"wrote {users:,} synthetic users ({items:,} items, seed {seed}) to {written}")
 
 
 @hookimpl

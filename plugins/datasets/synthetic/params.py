@@ -5,6 +5,7 @@ Changing any value changes the output: bump GENERATOR_VERSION in `__init__.py`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -50,3 +51,27 @@ class StoryParams:
 
 
 PARAMS = StoryParams()
+
+
+# The catalogue grows with the user count as REGEN's does: Office has about 27,000
+# items for 100,613 users, Clothing about 376,000 for 1,117,912. `catalogue_items` is
+# the power law through those two points (exponent ~1.09), never below the embedded
+# catalogue's 3,000 items, so every file of up to ~13,500 users (the default 3,000
+# included) keeps the bytes of generator version 1.
+DEFAULT_CATALOGUE_ITEMS = 3000  # 10 communities x 280 items + 200 generic
+_OFFICE, _CLOTHING = (100_613, 27_000), (1_117_912, 376_000)
+_EXPONENT = math.log(_CLOTHING[1] / _OFFICE[1]) / math.log(_CLOTHING[0] / _OFFICE[0])
+
+
+def catalogue_items(users: int) -> int:
+    """How many items a synthetic catalogue for `users` users has by default."""
+    scaled = _OFFICE[1] * (max(int(users), 1) / _OFFICE[0]) ** _EXPONENT
+    return max(DEFAULT_CATALOGUE_ITEMS, int(round(scaled)))
+
+
+def catalogue_split(items: int, params: StoryParams, communities: int) -> tuple[int, int]:
+    """(items per community, generic items) for a catalogue of about `items` items,
+    in the embedded catalogue's proportions (exactly 280 and 200 at 3,000)."""
+    default_total = communities * params.items_per_community + params.generic_items
+    generic = int(round(items * params.generic_items / default_total))
+    return (items - generic) // communities, generic

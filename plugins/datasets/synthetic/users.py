@@ -74,14 +74,27 @@ class Pools:
         self.group_mult = _multiplier(np.bincount(catalogue.group, minlength=len(GROUPS)) / n, params.taste_group_share)
         self.brand_mult = _multiplier(np.bincount(catalogue.brand, minlength=len(BRANDS)) / n, params.taste_brand_share)
         self.colour_mult = _multiplier(np.bincount(catalogue.colour, minlength=len(COLOURS)) / n, params.taste_colour_share)
+        # Index lists instead of whole-catalogue masks, so a user costs O(their pools), not
+        # O(catalogue), once the catalogue grows with the user count; the arithmetic (and so
+        # every byte written) is the same as with the masks.
+        self.of_group = [np.flatnonzero(catalogue.group == g) for g in range(len(GROUPS))]
+        self.of_brand = [np.flatnonzero(catalogue.brand == b) for b in range(len(BRANDS))]
+        self.of_colour = [np.flatnonzero(catalogue.colour == c) for c in range(len(COLOURS))]
+        order = np.argsort(catalogue.design, kind="stable")
+        bounds = np.searchsorted(catalogue.design[order], np.arange(int(catalogue.design.max()) + 2))
+        self._design_order, self._design_bounds = order, bounds
+
+    def listings_of_design(self, design: int) -> np.ndarray:
+        """Every item (one per listing community) of one product design."""
+        return self._design_order[self._design_bounds[design] : self._design_bounds[design + 1]]
 
     def taste_weights(self, taste: Taste) -> np.ndarray:
         """Purchase weight of every item for this taste: popularity x taste multipliers."""
         cat = self.catalogue
         weights = cat.popularity.copy()
-        weights[cat.group == taste.group] *= self.group_mult[taste.group]
-        weights[cat.brand == taste.brand] *= self.brand_mult[taste.brand]
-        weights[cat.colour == taste.colour] *= self.colour_mult[taste.colour]
+        weights[self.of_group[taste.group]] *= self.group_mult[taste.group]
+        weights[self.of_brand[taste.brand]] *= self.brand_mult[taste.brand]
+        weights[self.of_colour[taste.colour]] *= self.colour_mult[taste.colour]
         return weights
 
 
@@ -181,6 +194,6 @@ def sample_user(
             item, critique = _draw(rng, pools, community, weights), None
             if events:
                 day += 1 + int(rng.exponential(params.mean_gap_days))
-        weights[pools.catalogue.design == pools.catalogue.design[item]] = 0.0  # never buy a product twice
+        weights[pools.listings_of_design(int(pools.catalogue.design[item]))] = 0.0  # never buy a product twice
         events.append(PurchaseEvent(item=item, day=day, critique=critique))
     return UserStory(community=community, taste=taste, history=events[:-1], target=events[-1])

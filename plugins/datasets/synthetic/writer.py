@@ -2,7 +2,9 @@
 
 Randomness: the catalogue comes from `SeedSequence(seed, spawn_key=(0,))` and user i
 from `SeedSequence(seed, spawn_key=(1, i))`, so a user's record depends only on
-(seed, i): a larger file starts with exactly the users of a smaller one.
+(seed, i, catalogue size): a larger file with the same catalogue starts with exactly the
+users of a smaller one. The catalogue grows with the user count (`params.catalogue_items`)
+unless `items` is given.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from regen_bench.contracts.records import SYNTHETIC_MARKER
 from regen_bench.util.atomic import atomic_writer
 from regen_bench_plugins.datasets.synthetic import narratives
 from regen_bench_plugins.datasets.synthetic.catalogue import BRANDS, COLOURS, GROUPS, Catalogue, build_catalogue
-from regen_bench_plugins.datasets.synthetic.params import PARAMS, StoryParams
+from regen_bench_plugins.datasets.synthetic.params import (
+    DEFAULT_CATALOGUE_ITEMS,
+    PARAMS,
+    StoryParams,
+    catalogue_items,
+    catalogue_split,
+)
 from regen_bench_plugins.datasets.synthetic.personas import PERSONAS
 from regen_bench_plugins.datasets.synthetic.reviews import write_review
 from regen_bench_plugins.datasets.synthetic.users import Pools, UserStory, sample_user
@@ -41,14 +49,15 @@ def reviewer_id(seed: int, index: int) -> str:
 class World:
     """The catalogue and community structure shared by all users of one seed."""
 
-    def __init__(self, seed: int, params: StoryParams = PARAMS):
+    def __init__(self, seed: int, params: StoryParams = PARAMS, items: int = DEFAULT_CATALOGUE_ITEMS):
         rng = _rng(seed, 0)
         self.params = params
+        per_community, generic = catalogue_split(items, params, len(PERSONAS))
         self.catalogue: Catalogue = build_catalogue(
             rng,
             communities=len(PERSONAS),
-            items_per_community=params.items_per_community,
-            generic_items=params.generic_items,
+            items_per_community=per_community,
+            generic_items=generic,
             null_category_share=params.null_category_share,
             shared_designs=params.shared_designs,
         )
@@ -103,17 +112,23 @@ def build_record(rng: np.random.Generator, user_id: str, story: UserStory, catal
     }
 
 
-def _check(users: int, seed: int) -> None:
+def _check(users: int, seed: int, items: int | None = None) -> None:
     if isinstance(users, bool) or not isinstance(users, (int, np.integer)) or users < 0:
         raise RegenBenchError(f"users must be a non-negative integer, got {users!r}")
+    if items is not None and (
+        isinstance(items, bool) or not isinstance(items, (int, np.integer)) or items < DEFAULT_CATALOGUE_ITEMS
+    ):
+        raise RegenBenchError(f"items must be an integer >= {DEFAULT_CATALOGUE_ITEMS:,}, got {items!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise RegenBenchError(f"seed must be a non-negative integer, got {seed!r}")
 
 
-def generate_records(users: int, seed: int) -> Iterator[dict]:
-    """Yield `users` REGEN-format records; the same (users, seed) always gives the same records."""
-    _check(users, seed)
-    world = World(int(seed))
+def generate_records(users: int, seed: int, items: int | None = None) -> Iterator[dict]:
+    """Yield `users` REGEN-format records, one at a time (only the catalogue is held);
+    the same (users, seed, items) always gives the same records. `items`: the catalogue
+    size, by default `catalogue_items(users)`."""
+    _check(users, seed, items)
+    world = World(int(seed), items=catalogue_items(users) if items is None else int(items))
     seen: set[str] = set()  # membership only
     for index in range(int(users)):
         user_id = reviewer_id(int(seed), index)
@@ -129,15 +144,17 @@ def dumps(record: dict) -> str:
     return json.dumps(record, ensure_ascii=True, separators=(", ", ": "))
 
 
-def write_dataset(path: str | os.PathLike, users: int, seed: int, *, marker: dict | None = None) -> Path:
+def write_dataset(
+    path: str | os.PathLike, users: int, seed: int, *, marker: dict | None = None, items: int | None = None
+) -> Path:
     """Write the records to `path` atomically: `.jsonl`, or `.jsonl.gz` (deterministic gzip).
 
     `marker` is written as the synthetic marker (`regen_bench_synthetic`,
     contracts/records.py) of every record, as `data generate` does, so whoever loads the file labels its
     numbers synthetic. The `synthetic` dataset's own cached file is written without it:
     its provider labels it, and its bytes (and sha256, which leaderboards record) stay
-    those of generator version 1."""
-    _check(users, seed)
+    those of generator version 1. `items` sets the catalogue size (default: grows with `users`)."""
+    _check(users, seed, items)
     path = Path(path)
     name = path.name.lower()
     if name.endswith(".jsonl.gz"):
@@ -150,16 +167,16 @@ def write_dataset(path: str | os.PathLike, users: int, seed: int, *, marker: dic
         if compressed:
             # No file name and mtime=0 in the header: same input, same bytes.
             with gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0) as gz:
-                _write_lines(gz, users, seed, marker)
+                _write_lines(gz, users, seed, marker, items)
         else:
-            _write_lines(handle, users, seed, marker)
+            _write_lines(handle, users, seed, marker, items)
     return path
 
 
-def _write_lines(binary, users: int, seed: int, marker: dict | None = None) -> None:
+def _write_lines(binary, users: int, seed: int, marker: dict | None = None, items: int | None = None) -> None:
     batch: list[str] = []
     extra = {SYNTHETIC_MARKER: marker} if marker is not None else {}
-    for record in generate_records(users, seed):
+    for record in generate_records(users, seed, items):
         batch.append(dumps({**record, **extra}))
         if len(batch) >= 256:
             binary.write(("\n".join(batch) + "\n").encode("utf-8"))
