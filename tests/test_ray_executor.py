@@ -211,3 +211,28 @@ def test_a_sigkilled_ray_run_resumes_from_the_main_and_shard_caches_and_matches(
     assert samples(resumed_dir) == samples(local_dir)
     local_results = json.loads((local_dir / "results.json").read_text())
     assert [s["score"] for s in results["scores"]] == [s["score"] for s in local_results["scores"]]
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_the_cli_and_local_runs_never_import_ray():
+    done = run_python("import sys, regen_bench.cli.app, regen_bench.run.runner; print('ray' in sys.modules)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_without_ray_the_executor_says_which_extra_to_install():
+    done = run_python(textwrap.dedent("""
+        import sys
+        sys.modules["ray"] = None  # as if the [ray] extra were not installed
+        from regen_bench.run.ray_executor import import_ray
+        try:
+            import_ray()
+        except Exception as exc:
+            print(type(exc).__name__, exc)
+    """))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("MissingExtraError --executor ray needs the optional library 'ray', which is not "
+                                   "installed: pip install 'regen-bench[ray]'")

@@ -34,9 +34,11 @@ Ray is imported here only, inside the functions that need it (never at import ti
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pickle
 import uuid
+import warnings
 from contextlib import closing
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -177,6 +179,7 @@ class RayExecutor(Executor):
             else:
                 ray.init(num_cpus=self.num_cpus or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **quiet)
             self._started_cluster = True
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # no per-dataset banners on stderr
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
@@ -216,10 +219,13 @@ class RayExecutor(Executor):
         rows = [{"index": i, "batch": pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL)} for i, b in enumerate(batches)]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
         limits = start_limit_service()
-        mapped = dataset.map_batches(
-            GenerateOnActor, batch_size=1, num_cpus=1, compute=ray.data.ActorPoolStrategy(size=self.workers),
-            fn_constructor_kwargs={"model_ref": [ray.put(model)], "limits": [limits],
-                                   "shard_folder": str(folder), "run_key": run_key})
+        with warnings.catch_warnings():  # max_restarts=0 (a dead actor fails the run; the next resumes)
+            warnings.simplefilter("ignore")  # passes through Ray's deprecated ray_remote_args
+            mapped = dataset.map_batches(
+                GenerateOnActor, batch_size=1, num_cpus=1, max_restarts=0,
+                compute=ray.data.ActorPoolStrategy(size=self.workers),
+                fn_constructor_kwargs={"model_ref": [ray.put(model)], "limits": [limits],
+                                       "shard_folder": str(folder), "run_key": run_key})
         try:
             for row in mapped.iter_rows():
                 yield FinishedBatch(batches[int(row["index"])], json.loads(row["outputs"]))
