@@ -236,3 +236,35 @@ def test_without_ray_the_executor_says_which_extra_to_install():
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ("MissingExtraError --executor ray needs the optional library 'ray', which is not "
                                    "installed: pip install 'regen-bench[ray]'")
+
+
+BAD_MODEL = textwrap.dedent('''
+    from regen_bench import hookimpl
+    from regen_bench.contracts.model import Model
+
+    class Short(Model):
+        name = "short"
+        batch_size = 4
+
+        def generate(self, examples, task):
+            return ["x"] * (len(examples) - 1)
+
+    @hookimpl
+    def register_models(register):
+        register(Short)
+''')
+
+
+def test_a_model_breaking_its_contract_on_a_worker_fails_with_the_local_message(cluster, tmp_path):
+    plugin = tmp_path / "short_model.py"
+    plugin.write_text(BAD_MODEL)
+    args = [sys.executable, "-m", "regen_bench.cli.app", "--plugins", str(plugin), "run", "--model", "short",
+            "--dataset-arg", "users=200", "--task", "user_summary", "--limit", "8", "--quiet",
+            "--output", str(tmp_path / "runs"), "--executor", "ray", "--ray-address", cluster["address"]]
+    done = subprocess.run(args, env=dict(os.environ, REGEN_BENCH_CACHE_DIR=str(tmp_path / "cache")),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: model 'short' returned 3 outputs for a batch of 4 (user_summary) from generate(); expected one "
+        "output per example (a narrative (str), or None for one that failed)")
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").glob("*/results.json"))

@@ -141,14 +141,21 @@ def _last_line(exc: BaseException) -> str:
 
 
 def _user_error(exc: BaseException) -> BaseException | None:
-    """The RegenBenchError (a model's or contract's) a Ray error carries, if any."""
+    """The RegenBenchError (a model's or contract's) a Ray error carries, if any: the worker's
+    own exception (Ray's `cause`), not Ray's copy whose message is the whole remote traceback."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, RegenBenchError):
-            return exc
         cause = getattr(exc, "cause", None)
-        exc = cause if isinstance(cause, BaseException) else (exc.__cause__ or exc.__context__)
+        if isinstance(cause, BaseException):
+            exc = cause
+            continue
+        if isinstance(exc, RegenBenchError):
+            text = str(exc).split("Failed to apply UDF transform")[0].strip()  # Ray Data appends its advice
+            if text and text != str(exc):
+                exc.args = (text,)
+            return exc
+        exc = exc.__cause__ or exc.__context__
     return None
 
 
@@ -179,7 +186,7 @@ class RayExecutor(Executor):
             else:
                 ray.init(num_cpus=self.num_cpus or os.cpu_count() or 1, _node_ip_address="127.0.0.1", **quiet)
             self._started_cluster = True
-        logging.getLogger("ray.data").setLevel(logging.ERROR)  # no per-dataset banners on stderr
+        logging.getLogger("ray.data").setLevel(logging.CRITICAL)  # no banners; errors come back as ours
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
