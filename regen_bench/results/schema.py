@@ -107,7 +107,8 @@ class ExecutorInfo(BaseModel):
 
     name: str = Field(description="the --executor: local (this process) or ray")
     nodes: int = Field(1, ge=1, description="machines in the cluster (1 for local)")
-    cpus: float = Field(description="CPUs of the cluster (local: this machine's)")
+    cpus: float = Field(description="CPUs of the cluster (local: this machine's; ray: 0 when the run needed no "
+                                    "cluster, everything being cached)")
     gpus: float = Field(0, ge=0, description="GPUs of the cluster")
     workers: int = Field(1, ge=0, description="generation workers used (Ray: actors of the pool; 0: nothing generated)")
     remote_metrics: list[str] = Field(default_factory=list, description="metrics scored on the cluster")

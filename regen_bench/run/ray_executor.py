@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import pickle
+import sys
 import uuid
 import warnings
 from contextlib import closing
@@ -197,6 +198,9 @@ class RayExecutor(Executor):
         self._shards = (shard_dir(cache_path, run_key), run_key)
 
     def info(self) -> dict[str, Any]:
+        if "ray" not in sys.modules or not sys.modules["ray"].is_initialized():
+            # Nothing to generate and no metric for the cluster: none was started, none is described.
+            return {"name": self.name, "nodes": 1, "cpus": 0.0, "gpus": 0.0, "workers": 0, "remote_metrics": []}
         ray = self.connect()
         resources = ray.cluster_resources()
         nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
