@@ -309,10 +309,10 @@ def test_text_only_run_records_no_k(tmp_path, both_model):
 
 
 def test_unknown_executor_is_a_clear_error_before_any_work(tmp_path, both_model):
-    with pytest.raises(UnknownNameError, match="unknown executor 'ray'") as info:
-        small_run(tmp_path, "ray", executor="ray")
-    assert info.value.known == ["local"]
-    assert not (tmp_path / "ray").exists()
+    with pytest.raises(UnknownNameError, match="unknown executor 'dask'") as info:
+        small_run(tmp_path, "dask", executor="dask")
+    assert info.value.known == ["local", "ray"]
+    assert not (tmp_path / "dask").exists()
 
 
 def _predictions(run_dir, task):
