@@ -16,6 +16,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
 
 from regen_bench.contracts.dataset import DatasetOptions, DatasetProvider  # noqa: E402
 from regen_bench.contracts.errors import BadRecordError, RegenBenchError, UnknownNameError  # noqa: E402
+from regen_bench.contracts.example_set import ExampleSet, as_example_set  # noqa: E402
 from regen_bench.contracts.examples import Example, HiddenAnswerError, ModelInput  # noqa: E402
 from regen_bench.contracts.layout import DatasetLayout  # noqa: E402
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature  # noqa: E402
@@ -25,6 +26,6 @@ from regen_bench.plugin.hookspecs import hookimpl  # noqa: E402
 __all__ = [
     "__version__", "hookimpl",
     "Model", "ModelOptions", "Metric", "MetricOptions", "MetricOutput", "Component", "Signature",
-    "DatasetProvider", "DatasetOptions", "DatasetLayout", "Example", "ModelInput",
+    "DatasetProvider", "DatasetOptions", "DatasetLayout", "Example", "ExampleSet", "as_example_set", "ModelInput",
     "RegenBenchError", "BadRecordError", "UnknownNameError", "HiddenAnswerError", "ContractError",
 ]

@@ -1,0 +1,349 @@
+"""`ExampleSet`: a read-only sequence of `Example`s over an Arrow table, built on demand.
+
+What `Model.fit(train, validation, ...)` receives, what a split holds and what a load
+returns. The rows live in an Arrow table (memory-mapped from the Arrow cache, or in
+memory for `from_examples`); an `Example` is built only when it is asked for (`s[i]`,
+iteration, `iter_batches`), so a set of a million users costs its columns, not a million
+pydantic objects. The column methods (`example_ids`, `user_ids`, `history_item_ids`,
+`target_item_ids`, `references`, `has_reference`) read columns and build no Example.
+
+A set is a *store* (the table, and how a row becomes an Example) plus the row indices it
+holds, in order. Slicing and `take` make a new set over the same store. Pickling sends
+the store's file path (re-opened memory-mapped on the other side) or, for an in-memory
+store, its table; never the built Examples.
+
+Two kinds of store:
+- example rows (`from_examples`): columns `example_id`, `user_id`, `history_asins`,
+  `target_asin`, `references` (task -> text) and `example` (the Example as JSON);
+- record rows (the Arrow cache, `regen_bench.data.loading`): a validated REGEN record
+  per row, with a `DatasetLayout` saying where each task's text and the target live;
+  columns `reviewer_id`, `history` (the purchases' asins), `last_asin` (the
+  `last_purchase.item.asin`, or null), `strings` (dotted path -> non-empty string, as
+  `build_example` resolves paths) and `record` (the record as JSON).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from regen_bench.contracts.examples import Example, build_example
+from regen_bench.contracts.layout import DatasetLayout
+from regen_bench.contracts.records import RegenRecord
+from regen_bench.contracts.tasks import RANKING, kind_of
+
+BATCH = 1024
+
+EXAMPLE_SCHEMA = pa.schema([
+    ("example_id", pa.string()),
+    ("user_id", pa.string()),
+    ("history_asins", pa.list_(pa.string())),
+    ("target_asin", pa.string()),
+    ("references", pa.map_(pa.string(), pa.string())),
+    ("example", pa.large_string()),
+])
+
+
+# One validated REGEN record per row (the Arrow cache): `record_row` makes a row.
+PURCHASE_TYPE = pa.struct([
+    ("asin", pa.string()), ("title", pa.string()), ("category", pa.string()), ("price", pa.float64()),
+    ("rating", pa.float64()), ("unix_time", pa.int64()),
+])
+RECORD_SCHEMA = pa.schema([
+    ("reviewer_id", pa.string()),
+    ("line", pa.int64()),
+    ("history", pa.list_(PURCHASE_TYPE)),
+    ("last_asin", pa.string()),
+    ("strings", pa.map_(pa.string(), pa.string())),
+    ("record", pa.large_string()),
+])
+
+
+def _string_leaves(node, prefix: str, out: list) -> None:
+    """(dotted path, value) of every non-empty string reached through objects only."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _string_leaves(value, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(node, str) and node.strip() and prefix:
+        out.append((prefix, node))
+
+
+def record_strings(record: RegenRecord) -> list[tuple[str, str]]:
+    """Every path `resolve_path` can follow in `record.model_dump()` to a non-empty string
+    (what `build_example` reads a task's text and the critique from), but the purchases."""
+    out: list[tuple[str, str]] = []
+    for key, value in record.model_dump(exclude={"purchase_history"}).items():
+        _string_leaves(value, str(key), out)
+    return out
+
+
+def _last_asin(record: RegenRecord) -> str | None:
+    last = record.last_purchase or {}
+    item = last.get("item") if isinstance(last, dict) else None
+    asin = item.get("asin") if isinstance(item, dict) else None
+    return asin if asin and isinstance(asin, str) else (str(asin) if asin else None)
+
+
+def record_row(line: int, record: RegenRecord, record_json: str) -> dict:
+    """The columns of one record row (RECORD_SCHEMA)."""
+    history = []
+    for purchase in record.purchase_history:
+        item, review = purchase.item, purchase.review
+        history.append({
+            "asin": item.asin, "title": item.title, "category": item.category, "price": item.price,
+            "rating": review.rating if review is not None else None,
+            "unix_time": review.unix_time if review is not None else None,
+        })
+    return {
+        "reviewer_id": record.reviewer_id, "line": line, "history": history, "last_asin": _last_asin(record),
+        "strings": record_strings(record), "record": record_json,
+    }
+
+
+def records_table(rows: list[dict]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=RECORD_SCHEMA)
+
+
+def open_arrow_file(path: str | Path) -> pa.Table:
+    """An Arrow IPC file, memory-mapped (its pages are read when touched)."""
+    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+
+
+def _offsets(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(int64 offsets of n + 1, flat values) of a list column."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    offsets = np.asarray(array.offsets, dtype=np.int64)
+    values = array.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+    return offsets - offsets[0], values
+
+
+class _Store:
+    """A table and how its rows become Examples; the derived columns computed once."""
+
+    def __init__(self, table: pa.Table, layout: DatasetLayout | None = None, path: str | None = None):
+        self.table = table
+        self.layout = layout
+        self.path = path
+        self._derived: dict[str, object] = {}
+
+    def __reduce__(self):
+        if self.path is not None:
+            return (_reopen, (self.path, self.layout))
+        return (_Store, (self.table, self.layout, None))
+
+    @property
+    def n(self) -> int:
+        return self.table.num_rows
+
+    def ids(self) -> pa.Array:
+        return self.table.column("reviewer_id" if self.layout is not None else "example_id")
+
+    def user_ids(self) -> pa.Array:
+        return self.table.column("reviewer_id" if self.layout is not None else "user_id")
+
+    def build(self, rows: np.ndarray) -> list[Example]:
+        if self.layout is None:
+            texts = self.table.column("example").take(pa.array(rows, pa.int64())).to_pylist()
+            return [Example.model_validate_json(t) for t in texts]
+        texts = self.table.column("record").take(pa.array(rows, pa.int64())).to_pylist()
+        return [build_example(RegenRecord.model_validate_json(t), self.layout) for t in texts]
+
+    def history_and_target(self) -> tuple[np.ndarray, pa.Array, pa.Array]:
+        """(offsets, flat asins, target asin per row) of the history as `Example.history` gives it."""
+        if "history" not in self._derived:
+            if self.layout is None:
+                offsets, values = _offsets(self.table.column("history_asins"))
+                self._derived["history"] = (offsets, values, self.table.column("target_asin").combine_chunks())
+            else:
+                self._derived["history"] = _split_target(self.table, self.layout.target)
+        return self._derived["history"]
+
+    def texts(self, task: str) -> pa.Array:
+        """Per row, the text `Example.reference(task)` gives for a text task (null where none)."""
+        key = ("text", task)
+        if key not in self._derived:
+            if self.layout is None:
+                column, path = self.table.column("references"), task
+            else:
+                column, path = self.table.column("strings"), self.layout.tasks.get(task)
+            if path is None:
+                self._derived[key] = pa.nulls(self.n, pa.string())
+            else:
+                self._derived[key] = pc.map_lookup(column, pa.scalar(path, pa.string()), "first").combine_chunks()
+        return self._derived[key]
+
+
+def _reopen(path: str, layout: DatasetLayout | None) -> _Store:
+    return _Store(open_arrow_file(path), layout, path)
+
+
+def _split_target(table: pa.Table, mode: str) -> tuple[np.ndarray, pa.Array, pa.Array]:
+    """`_target_from` of contracts/examples.py, on columns: the history less the target, and the target."""
+    offsets, purchases = _offsets(table.column("history"))
+    values = pc.struct_field(purchases, "asin")
+    lengths = np.diff(offsets)
+    last = table.column("last_asin").combine_chunks()
+    has_last = np.asarray(last.is_valid(), dtype=bool) if mode != "last_of_history" else np.zeros(len(lengths), bool)
+    last_of_history = pc.take(values, pa.array(np.maximum(offsets[1:] - 1, 0)))
+    if len(values) == 0:
+        last_of_history = pa.nulls(len(lengths), pa.string())
+    same = np.asarray(pc.fill_null(pc.equal(last_of_history, last), False), dtype=bool)
+    from_history = ~has_last & (lengths >= 2) if mode != "last_purchase" else np.zeros(len(lengths), bool)
+    drop_last = (has_last & same & (lengths > 1)) | from_history
+    target = pc.if_else(pa.array(has_last), last, pc.if_else(pa.array(from_history), last_of_history,
+                                                               pa.nulls(len(lengths), pa.string())))
+    new_lengths = lengths - drop_last.astype(np.int64)
+    keep = np.ones(len(values), dtype=bool)
+    keep[(offsets[1:] - 1)[drop_last]] = False
+    new_offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(new_lengths, out=new_offsets[1:])
+    return new_offsets, values.filter(pa.array(keep)), target
+
+
+class ExampleSet(Sequence):
+    """A read-only `Sequence[Example]` over Arrow columns (see the module docstring)."""
+
+    __slots__ = ("_store", "_rows")
+
+    def __init__(self, store: _Store, rows: np.ndarray | None = None):
+        self._store = store
+        self._rows = np.arange(store.n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_examples(cls, examples: Iterable[Example]) -> "ExampleSet":
+        """An in-memory set holding these Examples (for tests and callers with plain lists)."""
+        examples = list(examples)
+        columns = {
+            "example_id": [e.example_id for e in examples],
+            "user_id": [e.user_id for e in examples],
+            "history_asins": [[p.item.asin for p in e.history] for e in examples],
+            "target_asin": [e.target_item_id for e in examples],
+            "references": [list(e.references.items()) for e in examples],
+            "example": [e.model_dump_json() for e in examples],
+        }
+        return cls(_Store(pa.table(columns, schema=EXAMPLE_SCHEMA)))
+
+    @classmethod
+    def from_records_table(cls, table: pa.Table, layout: DatasetLayout, path: str | Path | None = None) -> "ExampleSet":
+        """A set over a table of record rows (the Arrow cache's layout), read with `layout`."""
+        return cls(_Store(table, layout, str(path) if path is not None else None))
+
+    def _with(self, rows: np.ndarray) -> "ExampleSet":
+        return ExampleSet(self._store, rows)
+
+    # -- the sequence -------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._with(self._rows[index])
+        if isinstance(index, (int, np.integer)):
+            n = len(self._rows)
+            if not -n <= index < n:
+                raise IndexError(f"ExampleSet index {index} out of range ({n} examples)")
+            return self._store.build(self._rows[[index]])[0]
+        raise TypeError(f"ExampleSet indices are integers or slices, not {type(index).__name__}")
+
+    def __iter__(self) -> Iterator[Example]:
+        for batch in self.iter_batches():
+            yield from batch
+
+    def __repr__(self) -> str:
+        return f"ExampleSet({len(self)} examples)"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (ExampleSet, list, tuple)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None
+
+    def iter_batches(self, size: int = BATCH) -> Iterator[list[Example]]:
+        """The Examples in order, `size` at a time (only the current batch is held)."""
+        size = max(1, int(size))
+        for start in range(0, len(self._rows), size):
+            yield self._store.build(self._rows[start : start + size])
+
+    def take(self, indices: Iterable[int]) -> "ExampleSet":
+        """The rows at these positions of this set, in the given order."""
+        positions = np.asarray(list(indices) if not isinstance(indices, np.ndarray) else indices, dtype=np.int64)
+        return self._with(self._rows[positions] if len(positions) else positions)
+
+    def filter(self, mask: np.ndarray | Sequence[bool]) -> "ExampleSet":
+        """The rows where `mask` is true, in order."""
+        return self._with(self._rows[np.asarray(mask, dtype=bool)])
+
+    def sorted_by_id(self) -> "ExampleSet":
+        """The same rows ordered by example id (as `sorted(..., key=example_id)`; ids are unique)."""
+        ids = self.example_ids
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        return self._with(self._rows[np.asarray(order, dtype=np.int64)])
+
+    # -- columns ------------------------------------------------------------------------
+
+    def _column(self, array) -> pa.Array:
+        return array.take(pa.array(self._rows, pa.int64()))
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The store's row numbers this set holds, in order (a copy)."""
+        return self._rows.copy()
+
+    @property
+    def example_ids(self) -> list[str]:
+        return self._column(self._store.ids()).to_pylist()
+
+    @property
+    def user_ids(self) -> list[str]:
+        return self._column(self._store.user_ids()).to_pylist()
+
+    def history_item_ids(self) -> tuple[np.ndarray, pa.Array]:
+        """CSR of each row's history asins (`Example.history` order): (int64 offsets of n + 1, asins)."""
+        offsets, values, _target = self._store.history_and_target()
+        starts, ends = offsets[self._rows], offsets[self._rows + 1]
+        lengths = ends - starts
+        out = np.zeros(len(self._rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=out[1:])
+        if len(self._rows) == 0 or out[-1] == 0:
+            return out, pa.array([], pa.string())
+        index = np.repeat(starts - out[:-1], lengths) + np.arange(out[-1], dtype=np.int64)
+        return out, values.take(pa.array(index, pa.int64()))
+
+    def target_item_ids(self) -> list[str | None]:
+        return self._column(self._store.history_and_target()[2]).to_pylist()
+
+    def _reference_array(self, task: str) -> pa.Array:
+        if kind_of(task) is RANKING:
+            return self._column(self._store.history_and_target()[2])
+        return self._column(self._store.texts(task))
+
+    def references(self, task: str) -> list[str | None]:
+        """`Example.reference(task)` of each row, from columns."""
+        return self._reference_array(task).to_pylist()
+
+    def has_reference(self, task: str) -> np.ndarray:
+        """Whether each row is scored on `task` (has a reference)."""
+        return np.asarray(self._reference_array(task).is_valid(), dtype=bool)
+
+    def __reduce__(self):
+        return (ExampleSet, (self._store, self._rows))
+
+
+def as_example_set(examples) -> ExampleSet:
+    """`examples` if it is an ExampleSet, else an in-memory one of `list(examples)`."""
+    if isinstance(examples, ExampleSet):
+        return examples
+    return ExampleSet.from_examples(list(examples))
+
+
+__all__ = ["EXAMPLE_SCHEMA", "ExampleSet", "as_example_set", "open_arrow_file"]

@@ -1,0 +1,142 @@
+"""ExampleSet: a Sequence[Example] over Arrow columns whose column methods equal the Examples'."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from regen_bench import Example, ExampleSet, as_example_set
+from regen_bench.contracts.example_set import record_row, records_table
+from regen_bench.contracts.examples import build_example
+from regen_bench.contracts.layout import DatasetLayout
+from regen_bench.contracts.records import RegenRecord
+
+
+def purchase(asin: str, title: str = "pen") -> dict:
+    return {"item": {"asin": asin, "title": title, "category": "Office"}, "review": {"rating": 4, "text": "ok"}}
+
+
+def raw_records() -> list[dict]:
+    return [
+        # last_purchase with an item: target, and the repeated last history entry dropped
+        {"reviewer_id": "U3", "purchase_history": [purchase("A"), purchase("B"), purchase("T3")],
+         "user": {"long_summary": "likes pens", "profile": "  "},
+         "last_purchase": {"item": {"asin": "T3"}, "critique": "cheaper", "purchase_reason": "needed one"}},
+        # no last_purchase: the last history entry is the target
+        {"reviewer_id": "U1", "purchase_history": [purchase("C"), purchase("D")], "user": {"profile": "clerk"}},
+        # one purchase, nothing else: no target
+        {"reviewer_id": "U2", "purchase_history": [purchase("E")], "note": {"deep": "extra text"}},
+        # last_purchase equal to the only purchase: kept in the history
+        {"reviewer_id": "U0", "purchase_history": [purchase("F")], "last_purchase": {"item": {"asin": "F"}},
+         "user": {"long_summary": "x"}},
+    ]
+
+
+def records() -> list[RegenRecord]:
+    return [RegenRecord.model_validate(r) for r in raw_records()]
+
+
+LAYOUT = DatasetLayout().with_overrides({"purchase_reason": "last_purchase.purchase_reason", "extra": "note.deep"})
+
+
+def examples(layout: DatasetLayout = LAYOUT) -> list[Example]:
+    return [build_example(r, layout) for r in records()]
+
+
+def record_set(layout: DatasetLayout = LAYOUT) -> ExampleSet:
+    rows = [record_row(i + 1, r, r.model_dump_json(exclude_unset=True)) for i, r in enumerate(records())]
+    return ExampleSet.from_records_table(records_table(rows), layout)
+
+
+@pytest.fixture(params=["from_examples", "records"])
+def both(request):
+    """The same examples as an in-memory set and as a set over record rows."""
+    built = examples()
+    return built, ExampleSet.from_examples(built) if request.param == "from_examples" else record_set()
+
+
+def csr(examples_: list[Example]) -> tuple[list[int], list[str]]:
+    offsets, flat = [0], []
+    for e in examples_:
+        flat += [p.item.asin for p in e.history]
+        offsets.append(len(flat))
+    return offsets, flat
+
+
+def test_it_is_a_sequence_of_the_examples(both):
+    built, s = both
+    assert len(s) == len(built)
+    assert list(s) == built and s == built
+    assert s[0] == built[0] and s[-1] == built[-1]
+    assert [e for batch in s.iter_batches(size=3) for e in batch] == built
+    assert [len(b) for b in s.iter_batches(size=3)] == [3, 1]
+    with pytest.raises(IndexError):
+        s[len(built)]
+
+
+def test_slices_take_and_sort_make_sets_over_the_same_rows(both):
+    built, s = both
+    assert isinstance(s[1:3], ExampleSet) and list(s[1:3]) == built[1:3]
+    assert list(s[::-1]) == built[::-1]
+    assert list(s.take([3, 0])) == [built[3], built[0]]
+    assert list(s.take([3, 0]).take([1])) == [built[0]]
+    assert list(s.take([])) == []
+    assert list(s.sorted_by_id()) == sorted(built, key=lambda e: e.example_id)
+    assert list(s.filter([True, False, True, False])) == [built[0], built[2]]
+
+
+def test_columns_equal_what_the_examples_say(both):
+    built, s = both
+    for part, expected in ((s, built), (s.take([2, 0, 3]), [built[2], built[0], built[3]]), (s[1:1], [])):
+        assert part.example_ids == [e.example_id for e in expected]
+        assert part.user_ids == [e.user_id for e in expected]
+        assert part.target_item_ids() == [e.target_item_id for e in expected]
+        offsets, asins = part.history_item_ids()
+        assert offsets.dtype == np.int64
+        assert (offsets.tolist(), list(asins.to_pylist())) == csr(expected)
+        for task in ("user_summary", "user_profile", "purchase_reason", "extra", "next_item"):
+            assert part.references(task) == [e.reference(task) for e in expected], task
+            assert part.has_reference(task).tolist() == [e.reference(task) is not None for e in expected], task
+
+
+def test_record_rows_follow_each_target_mode():
+    for mode in ("auto", "last_purchase", "last_of_history"):
+        layout = LAYOUT.model_copy(update={"target": mode})
+        built, s = examples(layout), record_set(layout)
+        assert list(s) == built
+        assert s.target_item_ids() == [e.target_item_id for e in built], mode
+        offsets, asins = s.history_item_ids()
+        assert (offsets.tolist(), asins.to_pylist()) == csr(built), mode
+
+
+def test_pickles_without_building_examples(both, tmp_path):
+    built, s = both
+    part = s.take([3, 1])
+    again = pickle.loads(pickle.dumps(part))
+    assert list(again) == [built[3], built[1]]
+    assert again.example_ids == part.example_ids
+
+
+def test_a_set_over_an_arrow_file_pickles_as_its_path(tmp_path):
+    import pyarrow as pa
+
+    s = record_set()
+    path = tmp_path / "rows.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, s._store.table.schema) as writer:
+        writer.write_table(s._store.table)
+    from regen_bench.contracts.example_set import open_arrow_file
+
+    on_disk = ExampleSet.from_records_table(open_arrow_file(path), LAYOUT, path)
+    data = pickle.dumps(on_disk.take([2]))
+    assert len(data) < 1000  # the path, the layout and one row number, not the table
+    assert list(pickle.loads(data)) == [examples()[2]]
+
+
+def test_as_example_set_keeps_a_set_and_wraps_a_list():
+    s = ExampleSet.from_examples(examples())
+    assert as_example_set(s) is s
+    wrapped = as_example_set(examples())
+    assert isinstance(wrapped, ExampleSet) and list(wrapped) == examples()
+    assert len(as_example_set([])) == 0 and as_example_set([]).history_item_ids()[0].tolist() == [0]
