@@ -73,17 +73,12 @@ def _string_leaves(node, prefix: str, out: list) -> None:
         out.append((prefix, node))
 
 
-def record_strings(record: RegenRecord, raw: dict | None = None) -> list[tuple[str, str]]:
+def record_strings(record: RegenRecord) -> list[tuple[str, str]]:
     """Every path `resolve_path` can follow in `record.model_dump()` to a non-empty string
-    (what `build_example` reads a task's text and the critique from), but the purchases.
-
-    `raw`, the line's JSON object the record was validated from, gives the same paths
-    and strings without a dump: outside the purchases, validation keeps every string."""
+    (what `build_example` reads a task's text and the critique from), but the purchases."""
     out: list[tuple[str, str]] = []
-    source = raw if raw is not None else record.model_dump(exclude={"purchase_history"})
-    for key, value in source.items():
-        if key != "purchase_history":
-            _string_leaves(value, str(key), out)
+    for key, value in record.model_dump(exclude={"purchase_history"}).items():
+        _string_leaves(value, str(key), out)
     return out
 
 
@@ -94,8 +89,8 @@ def _last_asin(record: RegenRecord) -> str | None:
     return asin if asin and isinstance(asin, str) else (str(asin) if asin else None)
 
 
-def record_row(line: int, record: RegenRecord, record_json: str, raw: dict | None = None) -> dict:
-    """The columns of one record row (RECORD_SCHEMA); `raw` as `record_strings` takes it."""
+def record_row(line: int, record: RegenRecord, record_json: str) -> dict:
+    """The columns of one record row (RECORD_SCHEMA)."""
     history = []
     for purchase in record.purchase_history:
         item, review = purchase.item, purchase.review
@@ -106,7 +101,7 @@ def record_row(line: int, record: RegenRecord, record_json: str, raw: dict | Non
         })
     return {
         "reviewer_id": record.reviewer_id, "line": line, "history": history, "last_asin": _last_asin(record),
-        "strings": record_strings(record, raw), "record": record_json,
+        "strings": record_strings(record), "record": record_json,
     }
 
 
