@@ -230,7 +230,7 @@ def test_data_generate_writes_a_readable_regen_file(tmp_path):
     out = tmp_path / "synthetic.jsonl"
     result = invoke("generate", "--users", "30", "--seed", "3", "--output", str(out))
     assert result.exit_code == 0, result.output
-    assert "wrote 30 synthetic users (seed 3)" in result.stdout
+    assert "wrote 30 synthetic users (3,000 items, seed 3)" in result.stdout
     assert len(list(iter_records(out))) == 30
 
 

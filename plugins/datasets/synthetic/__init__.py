@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from pydantic import Field
+from pydantic import Field, model_serializer
 
 from regen_bench import hookimpl
 from regen_bench.contracts.dataset import DatasetOptions, DatasetProvider
@@ -30,6 +30,15 @@ class SyntheticOptions(DatasetOptions):
         default=None, ge=DEFAULT_CATALOGUE_ITEMS,
         description="catalogue size; default grows with users as REGEN's does (3,000 up to ~13,500 users)",
     )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_default_items(self, handler):
+        # A results file records these options: leave `items` out when it is the default
+        # (grow with users), so runs recorded before the option existed read the same.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("items") is None:
+            data.pop("items", None)
+        return data
 
 
 class SyntheticDataset(DatasetProvider):
