@@ -25,10 +25,20 @@ class TaskKind:
     default_metrics: tuple[str, ...]  # used when a run names no --metric
     output: str  # what one output is, for error messages
 
+    def __reduce__(self):
+        # Pickled by name, unpickled as the very constant: code compares kinds with `is`
+        # (`kind is RANKING`), and executors ship batches holding them to other processes.
+        return _kind_named, (self.name,)
+
 
 TEXT = TaskKind("text", "generate", ("bleu", "rouge"), "a narrative (str)")
 RANKING = TaskKind("ranking", "recommend", ("recall@k", "ndcg@k", "mrr"), "a ranked list of item ids")
 KINDS: dict[str, TaskKind] = {kind.name: kind for kind in (TEXT, RANKING)}
+
+
+def _kind_named(name: str) -> TaskKind:
+    return KINDS[name]
+
 
 # Tasks that are not text tasks; any other task name is a narrative task.
 TASK_KINDS: dict[str, TaskKind] = {"next_item": RANKING}

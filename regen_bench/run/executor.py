@@ -40,14 +40,14 @@ The interface, for whoever adds an executor:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from regen_bench.contracts.examples import Example
 from regen_bench.contracts.model import Model
-from regen_bench.contracts.tasks import RANKING, TEXT, TaskKind
+from regen_bench.contracts.tasks import RANKING, TaskKind
 
 
 @dataclass(frozen=True)
@@ -58,17 +58,6 @@ class Batch:
     kind: TaskKind
     examples: list[Example]
     k: int | None = None  # items asked of recommend() (ranking tasks only)
-
-    def __reduce__(self):
-        # The kind travels by name and comes back as the very constant (code compares `is RANKING`).
-        return _rebuild_batch, (self.task, self.kind.name, self.examples, self.k)
-
-
-_KINDS = {kind.name: kind for kind in (TEXT, RANKING)}
-
-
-def _rebuild_batch(task: str, kind: str, examples: list, k: int | None) -> Batch:
-    return Batch(task, _KINDS[kind], examples, k)
 
 
 @dataclass(frozen=True)
