@@ -17,15 +17,15 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regen_bench.contracts.errors import RegenBenchError, UnknownNameError
 from regen_bench.contracts.tasks import DEFAULT_K
 from regen_bench.data.reader import BadRecordReport
 from regen_bench.data.splits import SplitConfig
 from regen_bench.plugin.registry import get_registry
 from regen_bench.plugin.specs import build_metrics, build_plugin
 from regen_bench.results.schema import RunResults
-from regen_bench.run.checks import check_enough_data, fit_errors, print_warnings
-from regen_bench.contracts.errors import RegenBenchError, UnknownNameError
 from regen_bench.results.scoring import use_scorer
+from regen_bench.run.checks import check_enough_data, fit_errors, print_warnings
 from regen_bench.run.executor import Executor, LocalExecutor
 from regen_bench.run.generation_cache import GenerationCache
 from regen_bench.run.plan import cache_keys, check_metric_kinds, plan_run

@@ -14,13 +14,13 @@ from regen_bench import hookimpl
 from regen_bench.contracts.dataset import DatasetOptions, DatasetProvider
 from regen_bench.contracts.layout import DatasetLayout
 from regen_bench.util.paths import cache_dir
-from regen_bench_plugins.datasets.synthetic.params import DEFAULT_CATALOGUE_ITEMS, catalogue_items
 from regen_bench_plugins.datasets.synthetic.generator import (
     DEFAULT_USERS,
     GENERATOR_VERSION,
     SYNTHETIC_LAYOUT,
     write_dataset,
 )
+from regen_bench_plugins.datasets.synthetic.params import DEFAULT_CATALOGUE_ITEMS, catalogue_items
 
 
 class SyntheticOptions(DatasetOptions):
