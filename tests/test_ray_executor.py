@@ -8,7 +8,6 @@ subprocess joins it with `--ray-address`.
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -18,6 +17,8 @@ from pathlib import Path
 import pytest
 
 ray = pytest.importorskip("ray", reason="the [ray] extra (make install installs it)")
+
+from killed_runs import COUNTING_MODEL, cached_rows, lines, start_run  # noqa: E402
 
 from regen_bench.run.runner import RunConfig, run_benchmark  # noqa: E402
 
@@ -115,55 +116,6 @@ def test_one_limit_service_books_every_worker_s_requests(cluster):
     waits = sorted(w for batch in ray.get([w.reserve.remote(3) for w in workers]) for w in batch)
     # 60 rpm for both together: one slot a second across the workers, not one each.
     assert waits == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
-
-
-COUNTING_MODEL = textwrap.dedent('''
-    import os, time
-    from regen_bench import hookimpl
-    from regen_bench.contracts.model import Model
-
-    class Counting(Model):
-        """Writes one line per generated example to the count file, slowly (settings read where it is built)."""
-        name = "counting"
-        batch_size = 4
-
-        def __init__(self, **options):
-            super().__init__(**options)
-            self.count_file = os.environ["COUNT_FILE"]
-            self.sleep = float(os.environ.get("BATCH_SLEEP", "0"))
-
-        def generate(self, examples, task):
-            time.sleep(self.sleep)
-            with open(self.count_file, "a") as handle:
-                for e in examples:
-                    handle.write(f"{task} {e.example_id}\\n")
-            return [f"user {e.example_id} bought {len(e.history)} items" for e in examples]
-
-    @hookimpl
-    def register_models(register):
-        register(Counting)
-''')
-
-
-def start_run(plugin, output, env, *executor):
-    args = [sys.executable, "-m", "regen_bench.cli.app", "--plugins", str(plugin), "run", "--model", "counting",
-            "--dataset-arg", "users=400", "--task", "user_summary", "--task", "endorsement",
-            "--metric", "bleu", "--bootstrap", "50", "--quiet", "--output", str(output), *executor]
-    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def cached_rows(db: Path) -> set[str]:
-    if not db.exists():
-        return set()
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return {f"{t} {e}" for t, e in conn.execute("SELECT task, example_id FROM generations")}
-    except sqlite3.OperationalError:
-        return set()
-
-
-def lines(path: Path) -> list[str]:
-    return path.read_text().splitlines() if path.exists() else []
 
 
 def test_a_sigkilled_ray_run_resumes_from_the_main_and_shard_caches_and_matches(cluster, tmp_path):
