@@ -7,14 +7,13 @@ files, so a machine that already made them does not make them again; without it 
 test generates into its own temporary folder. The 1.1M case runs only with
 REGEN_BENCH_SCALE_1M=1 (about 30 minutes and a 5.5 GB file)."""
 
-import importlib.util
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from bench_scripts import load_bench
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "data_bench.py"
 needs_time = pytest.mark.skipif(not Path("/usr/bin/time").exists(), reason="needs /usr/bin/time (GNU time)")
 # A regression alarm, not the goal. Issue 10's goals (100k: popular <= 1 GB, retrieval-fusion
 # <= 2 GB; 1.1M: <= 4 GB) are NOT met yet: the loader still materialises every record (the
@@ -25,15 +24,8 @@ BOUND_100K_GB = {"popular": 3.5, "retrieval-fusion": 5.0}
 BOUND_1M_GB = 8.0
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("data_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_growth_exponent_is_the_log_log_slope():
-    bench = _load()
+    bench = load_bench("data_bench")
     assert bench.growth_exponent([1000, 10_000, 100_000], [1.0, 10.0, 100.0]) == pytest.approx(1.0)
     assert bench.growth_exponent([1000, 10_000], [2.0, 2.0]) == pytest.approx(0.0)
     assert bench.growth_exponent([1000], [1.0]) is None
@@ -41,7 +33,7 @@ def test_growth_exponent_is_the_log_log_slope():
 
 @needs_time
 def test_bench_runs_on_small_files_and_prints_figures_and_exponents(tmp_path, capsys):
-    bench = _load()
+    bench = load_bench("data_bench")
     summary = bench.main(["--dir", str(tmp_path), "--sizes", "150,300", "--steps", "cold load,warm load,data info"])
     out = capsys.readouterr().out
     assert "growth exponents with users" in out and "peak RSS" in out
@@ -72,7 +64,7 @@ def _check(summary, users: int, bounds: dict[str, float]) -> None:
 @pytest.mark.slow
 @needs_time
 def test_100k_users_popular_and_retrieval_fusion_stay_within_memory(tmp_path):
-    bench = _load()
+    bench = load_bench("data_bench")
     folder = _scale_dir(tmp_path)
     summary = bench.main(["--dir", str(folder), "--sizes", "100000", "--no-plot",
                           "--steps", "cold load,warm load,popular,retrieval-fusion"])
@@ -84,7 +76,7 @@ def test_100k_users_popular_and_retrieval_fusion_stay_within_memory(tmp_path):
 @needs_time
 @pytest.mark.skipif(os.environ.get("REGEN_BENCH_SCALE_1M") != "1", reason="1.1M users: set REGEN_BENCH_SCALE_1M=1")
 def test_1_1m_users_complete_within_memory(tmp_path):
-    bench = _load()
+    bench = load_bench("data_bench")
     folder = _scale_dir(tmp_path)
     summary = bench.main(["--dir", str(folder), "--sizes", "1100000", "--no-plot",
                           "--steps", "data info,popular,retrieval-fusion"])

@@ -1,20 +1,10 @@
 """bench/metrics_bench.py runs end to end on a few pairs (no timing thresholds)."""
 
-import importlib.util
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "metrics_bench.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("metrics_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import load_bench
 
 
 def test_pairs_are_deterministic_and_narrative_length():
-    bench = _load()
+    bench = load_bench("metrics_bench")
     a = bench.make_pairs(50)
     assert a == bench.make_pairs(50)
     assert a != bench.make_pairs(50, seed=1)
@@ -23,7 +13,7 @@ def test_pairs_are_deterministic_and_narrative_length():
 
 
 def test_bench_runs_and_prints_the_ratio(capsys):
-    bench = _load()
+    bench = load_bench("metrics_bench")
     result = bench.main(["--pairs", "200", "--no-semsim", "--resamples", "200"])
     out = capsys.readouterr().out
     assert "ratio naive/harness: " in out
