@@ -47,6 +47,7 @@ from typing import Any, Callable, Iterable, Iterator
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.model import Model
 from regen_bench.plugin.extras import require
+from regen_bench.results.scoring import score_locally
 from regen_bench.run.executor import Batch, Executor, FinishedBatch, produce, share_limits
 from regen_bench.run.generation_cache import GenerationCache, shard_dir
 from regen_bench.run.stages import check_outputs
@@ -160,6 +161,14 @@ def _user_error(exc: BaseException) -> BaseException | None:
     return None
 
 
+def _raise_as_ours(exc: BaseException, stage: str):
+    """Re-raise a Ray error as the worker's own RegenBenchError when it carries one, else as one line."""
+    error = _user_error(exc)
+    if error is not None:
+        raise error from None
+    raise RegenBenchError(f"--executor ray: {stage} failed on the cluster: {_last_line(exc)}") from exc
+
+
 class RayExecutor(Executor):
     """Batches through a Ray Data actor pool; heavy metrics as Ray tasks (see the module docstring)."""
 
@@ -241,10 +250,7 @@ class RayExecutor(Executor):
             for row in mapped.iter_rows():
                 yield FinishedBatch(batches[int(row["index"])], json.loads(row["outputs"]))
         except Exception as exc:  # noqa: BLE001 - a worker's error, wrapped by Ray
-            error = _user_error(exc)
-            if error is not None:
-                raise error from None
-            raise RegenBenchError(f"--executor ray: generation failed on the cluster: {_last_line(exc)}") from exc
+            _raise_as_ours(exc, "generation")
         finally:
             ray.kill(limits)
 
@@ -257,19 +263,19 @@ class RayExecutor(Executor):
         """The heavy metrics' outputs as Ray tasks, in parallel; the others here meanwhile."""
         remote = [i for i, job in enumerate(jobs) if job[0].name in REMOTE_METRICS]
         if not remote:
-            return [job[0].score(*job[1:]) for job in jobs]
+            return list(score_locally(jobs))
         ray = self.connect()
         self.remote_metrics.update(jobs[i][0].name for i in remote)
         task = ray.remote(num_cpus=1)(_score_remotely)
         pending = {i: task.remote(*jobs[i]) for i in remote}
-        outputs: list = [None if i in pending else jobs[i][0].score(*jobs[i][1:]) for i in range(len(jobs))]
+        here = [i for i in range(len(jobs)) if i not in pending]
+        outputs: list = [None] * len(jobs)
+        for i, output in zip(here, score_locally([jobs[i] for i in here]), strict=True):
+            outputs[i] = output
         try:
             for i, ref in pending.items():
                 outputs[i] = ray.get(ref)
-        except Exception as exc:  # noqa: BLE001
-            error = _user_error(exc)
-            if error is not None:
-                raise error from None
-            raise RegenBenchError(f"--executor ray: scoring failed on the cluster: {_last_line(exc)}") from exc
+        except Exception as exc:  # noqa: BLE001 - a worker's error, wrapped by Ray
+            _raise_as_ours(exc, "scoring")
         return outputs
 
