@@ -52,7 +52,7 @@ class SyntheticDataset(DatasetProvider):
 
     def path(self) -> Path:
         users, seed = self.options.users, self.options.seed
-        items = catalogue_items(users) if self.options.items is None else self.options.items
+        items = catalogue_items(users, self.options.items)
         # The default catalogue keeps generator version 1's file name (and bytes).
         sized = "" if items == DEFAULT_CATALOGUE_ITEMS else f"-i{items}"
         target = cache_dir("synthetic") / f"synthetic-v{GENERATOR_VERSION}-u{users}-s{seed}{sized}.jsonl"
@@ -91,7 +91,7 @@ def generate_command(users, seed, items, output):
     synthetic marker, so runs on the file are labelled synthetic."""
     if users is None:
         users = DEFAULT_USERS
-    items = catalogue_items(users) if items is None else items
+    items = catalogue_items(users, items)
     written = write_dataset(output, users, seed, marker=synthetic_marker(seed), items=items)
     click.echo(f"wrote {users:,} synthetic users ({items:,} items, seed {seed}) to {written}")
 

@@ -63,8 +63,11 @@ _OFFICE, _CLOTHING = (100_613, 27_000), (1_117_912, 376_000)
 _EXPONENT = math.log(_CLOTHING[1] / _OFFICE[1]) / math.log(_CLOTHING[0] / _OFFICE[0])
 
 
-def catalogue_items(users: int) -> int:
-    """How many items a synthetic catalogue for `users` users has by default."""
+def catalogue_items(users: int, items: int | None = None) -> int:
+    """How many items a synthetic catalogue for `users` users has: `items` when given,
+    else the default that grows with `users`."""
+    if items is not None:
+        return int(items)
     scaled = _OFFICE[1] * (max(int(users), 1) / _OFFICE[0]) ** _EXPONENT
     return max(DEFAULT_CATALOGUE_ITEMS, int(round(scaled)))
 

@@ -128,7 +128,7 @@ def generate_records(users: int, seed: int, items: int | None = None) -> Iterato
     the same (users, seed, items) always gives the same records. `items`: the catalogue
     size, by default `catalogue_items(users)`."""
     _check(users, seed, items)
-    world = World(int(seed), items=catalogue_items(users) if items is None else int(items))
+    world = World(int(seed), items=catalogue_items(users, items))
     seen: set[str] = set()  # membership only
     for index in range(int(users)):
         user_id = reviewer_id(int(seed), index)
