@@ -228,7 +228,7 @@ def _loaded_settings(model) -> EncoderSettings:
 
 
 class SentenceTransformerEmbedder:
-    """Embedder over a local sentence-transformers model (CPU by default).
+    """Embedder over a local sentence-transformers model (CPU by default; `device` a resolved torch device).
 
     `id` names the weights hash, a hash of the configs and tokenizer files, pooling,
     normalisation and truncation length; `calls` / `texts_encoded` count the work done.
@@ -245,6 +245,8 @@ class SentenceTransformerEmbedder:
             f"sentence-transformers:{self.model.name}@{self.model.weights_sha256[:16]}"
             f"|config:{config}|pool:{s.pool}|norm:{'yes' if s.normalize else 'no'}|maxlen:{s.max_seq_length}"
         )
+        if not device.startswith("cpu"):  # a GPU's float32 vectors differ in the last bits: cached apart
+            self.id += f"|device:{device.split(':', 1)[0]}"
         self.calls = 0
         self.texts_encoded = 0
         self._checked = False

@@ -55,12 +55,16 @@ class TextEncoder:
 
     Counters: `texts_encoded` (distinct texts actually run through the model, summed
     over calls), `cache_hits` (distinct texts read from the disk cache), and
+    `device` (a resolved torch device; float32 everywhere: the vectors are cached and shared)
+    runs the model there; a GPU's vectors are cached under their own embedder id.
     `last_counts` (the latest call's `embedded` / `cache_hits` / `memory_hits`, counting
     distinct texts; `memory_hits` are texts this instance already held in memory).
     """
 
-    def __init__(self, *, model: str | None = None, include_review: bool = False, batch_size: int = 64):
+    def __init__(self, *, model: str | None = None, include_review: bool = False, batch_size: int = 64,
+                 device: str = "cpu"):
         self.model = model
+        self.device = device
         self.include_review = bool(include_review)
         self.batch_size = int(batch_size)
         self._embedder = None
@@ -79,7 +83,7 @@ class TextEncoder:
             from regen_bench_plugins.encoders.local_embedder import SentenceTransformerEmbedder
 
             with _models_extra():
-                self._embedder = SentenceTransformerEmbedder(self.model, batch_size=self.batch_size)
+                self._embedder = SentenceTransformerEmbedder(self.model, batch_size=self.batch_size, device=self.device)
         return self._embedder
 
     @property

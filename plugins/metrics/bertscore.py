@@ -27,7 +27,6 @@ import csv
 import hashlib
 import io
 import json
-import re
 from importlib import metadata
 from pathlib import Path
 
@@ -39,16 +38,12 @@ from regen_bench.contracts.metric import Component, Metric, MetricOptions, Metri
 from regen_bench.plugin.extras import require
 from regen_bench.util.atomic import atomic_write_text
 from regen_bench.util.hashing import sha256_text
+from regen_bench_plugins.encoders import devices
 from regen_bench_plugins.encoders.local_embedder import DEFAULT_MODEL_NAME
 
 DEFAULT_LAYER = 5  # of all-MiniLM-L6-v2's 6; see the module docstring
 BASELINE_HEADER = ["LAYER", "P", "R", "F"]
 _BASELINE_CHUNK = 1000  # pairs per bert-score call while building a baseline (as its authors did)
-# torch's device types (its own error message lists them), so a typo fails before any work, without torch.
-TORCH_DEVICE_TYPES = (
-    "cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla",
-    "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone",
-)
 
 
 class BertScoreOptions(MetricOptions):
@@ -63,15 +58,14 @@ class BertScoreOptions(MetricOptions):
     # A bert-score baseline CSV (LAYER,P,R,F), e.g. from `regen-bench metric baseline bertscore`.
     baseline_path: str | None = None
     batch_size: int = Field(64, ge=1)
-    device: str = "cpu"  # a torch device: cpu, cuda, cuda:1, mps, ...
+    # Where the model runs (float32 everywhere). auto: CUDA when available; the signature says
+    # `device:cuda` for a CUDA run and nothing for the CPU (unchanged).
+    device: str = Field("auto", description=f"torch device: {devices.DEVICE_HELP}")
 
     @field_validator("device")
     @classmethod
     def _torch_device(cls, value: str) -> str:
-        match = re.fullmatch(r"([a-z_]+)(:\d+)?", value)
-        if match is None or match.group(1) not in TORCH_DEVICE_TYPES:
-            raise ValueError(f"not a torch device; TYPE or TYPE:INDEX with TYPE one of {', '.join(TORCH_DEVICE_TYPES)}")
-        return value
+        return devices.check_device(value)
 
 
 def _package_version(package: str) -> str:
@@ -177,6 +171,9 @@ class BertScoreMetric(Metric):
     def __init__(self, **options):
         super().__init__(**options)
         o = self.options
+        # Recorded as resolved (`auto` -> `cpu` here), so validating a CPU run on a GPU machine
+        # recomputes it on the CPU; a missing CUDA fails here, before any work.
+        o.device = self._device = devices.resolve_device(o.device, f"metric {self.name!r}")
         self._baseline: np.ndarray | None = None
         self._baseline_sha: str | None = None
         if o.rescale_with_baseline:
@@ -192,6 +189,11 @@ class BertScoreMetric(Metric):
         self._scorer = None
 
     # -- the model ----------------------------------------------------------------------
+
+    @property
+    def device(self) -> str:
+        """The resolved torch device (`cpu`, `cuda`, `cuda:N`)."""
+        return self._device
 
     @property
     def local_model(self):
@@ -251,7 +253,7 @@ class BertScoreMetric(Metric):
             idf=o.idf and not all_layers,
             rescale_with_baseline=rescale,
             baseline_path=o.baseline_path if rescale else None,
-            device=o.device,
+            device=self.device,
             batch_size=o.batch_size,
             nthreads=0,  # idf in-process: no multiprocessing pool beside torch
         )
@@ -312,6 +314,8 @@ class BertScoreMetric(Metric):
             "bert-score": _package_version("bert-score"),
             "transformers": _package_version("transformers"),
         }
+        if not self.device.startswith("cpu"):
+            settings["device"] = self.device.split(":", 1)[0]
         return Signature(self.name, self.version, settings).format()
 
     # -- rescaling baseline -------------------------------------------------------------

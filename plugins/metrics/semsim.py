@@ -17,11 +17,12 @@ Every embedding is cached on disk by (embedder id, sha256 of the text); see
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from regen_bench import hookimpl
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 from regen_bench_plugins.api_client import public_endpoint
+from regen_bench_plugins.encoders import devices
 from regen_bench_plugins.encoders.embedding_cache import Embedder, EmbeddingCache, embed_cached
 from regen_bench_plugins.encoders.local_embedder import SentenceTransformerEmbedder
 from regen_bench_plugins.providers import PROVIDERS
@@ -35,9 +36,16 @@ class SemsimOptions(MetricOptions):
     # Endpoint for the API embedders (e.g. an OpenAI-compatible local server).
     base_url: str | None = None
     batch_size: int = Field(32, ge=1)
-    device: str = "cpu"
+    # Where the local model runs (float32 everywhere: scores stay comparable). A CUDA run's vectors are
+    # cached under their own embedder id and its signature says `device:cuda`; the CPU's is unchanged.
+    device: str = Field("auto", description=f"torch device: {devices.DEVICE_HELP}")
     # Read and write the on-disk embedding cache.
     cache: bool = True
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        return devices.check_device(value)
 
 
 def _api_provider(model: str | None) -> tuple[str, str] | None:
@@ -99,6 +107,8 @@ class SemsimMetric(Metric):
     def __init__(self, embedder: Embedder | None = None, **options):
         """`embedder` (Python API only) replaces the one the options would select."""
         super().__init__(**options)
+        # Recorded as resolved (see bertscore): a CPU run validates on the CPU anywhere.
+        self.options.device = self._device = devices.resolve_device(self.options.device, f"metric {self.name!r}")
         _api_provider(self.options.model)  # fail early on `openai:` with no model
         self._embedder = embedder
         self._injected = embedder is not None
@@ -110,7 +120,7 @@ class SemsimMetric(Metric):
             o = self.options
             api = _api_provider(o.model)
             if api is None:
-                self._embedder = SentenceTransformerEmbedder(o.model, batch_size=o.batch_size, device=o.device)
+                self._embedder = SentenceTransformerEmbedder(o.model, batch_size=o.batch_size, device=self._device)
             else:
                 self._embedder = api_embedder(*api, base_url=o.base_url)
         return self._embedder
@@ -148,6 +158,9 @@ class SemsimMetric(Metric):
             embedder = self.embedder
             if hasattr(embedder, "signature_settings"):
                 settings = dict(embedder.signature_settings())
+                device = getattr(embedder, "device", "cpu")
+                if not device.startswith("cpu"):
+                    settings["device"] = device.split(":", 1)[0]
             else:
                 settings = {"model": embedder.id}
         return Signature(self.name, self.version, settings).format()

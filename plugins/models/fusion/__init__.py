@@ -24,11 +24,12 @@ from __future__ import annotations
 import time
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from regen_bench import hookimpl
 from regen_bench.contracts.model import Model
 from regen_bench.plugin.extras import require
+from regen_bench_plugins.encoders import devices
 from regen_bench_plugins.encoders.options import EncoderOptions, make_cf, make_text
 
 DEFAULT_TARGET_TASKS = ("purchase_reason", "endorsement")
@@ -73,6 +74,16 @@ class SoftTokenOptions(EncoderOptions):
     num_beams: int = Field(default=1, ge=1, description="1 = greedy")
     threads: int | None = Field(default=None, ge=1, description="torch CPU threads (default: torch's choice)")
     reuse_weights: bool = Field(default=True, description="load trained weights from the cache when they match")
+    # `device` (the LM, the adapter and the text encoder) comes from EncoderOptions. Neither is in the
+    # options dump: the config records the resolved device and dtype as `compute` when not CPU float32.
+    dtype: str = Field(default="auto", exclude=True, description=f"training and generation: {devices.DTYPE_HELP}")
+
+    @field_validator("dtype")
+    @classmethod
+    def _known_dtype(cls, value: str) -> str:
+        if value not in devices.DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(devices.DTYPES)}, not {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _tiny_heads_divide_hidden(self):
@@ -99,11 +110,22 @@ class SoftTokenModel(Model):
         from regen_bench_plugins.encoders.options import encoder_config
         from regen_bench_plugins.models.fusion.soft_tokens.backbones import backbone_identity
 
+        device, dtype = self.compute()
         out = super().config()
         out["parts"] = list(self.parts)
-        out["encoders"] = encoder_config(self.options, "cf" in self.parts, "text" in self.parts)
+        out["encoders"] = encoder_config(self.options, "cf" in self.parts, "text" in self.parts, device)
         out["backbone"] = backbone_identity(self.options.lm)
+        compute = devices.compute_identity(device, dtype)
+        if compute is not None:  # absent on CPU in float32: a CPU run's config hash is unchanged
+            out["compute"] = compute
         return out
+
+    def compute(self) -> tuple[str, str]:
+        """(device, dtype) as resolved from the options: e.g. ("cpu", "float32"), ("cuda:1", "bfloat16")."""
+        if getattr(self, "_compute", None) is None:
+            device = devices.resolve_device(self.options.device, f"model {self.name!r}")
+            self._compute = (device, devices.resolve_dtype(self.options.dtype, device, f"model {self.name!r}"))
+        return self._compute
 
     def _learning_rate(self) -> float:
         if self.options.lr is not None:
@@ -136,8 +158,9 @@ class SoftTokenModel(Model):
         if o.max_train_users is not None:
             users = users[: o.max_train_users]
         validation = sorted(validation, key=lambda e: e.example_id)
+        device, dtype = self.compute()
         cf = make_cf(o, seed).fit(users) if "cf" in self.parts else None
-        text = make_text(o) if "text" in self.parts else None
+        text = make_text(o, device) if "text" in self.parts else None
         self.features = FeatureBuilder(self.parts, cf, text, o.history, pooled=o.pooled_token)
         if o.whiten_text or o.whiten_cf:
             self.features.fit_whitening(users, {"text": o.whiten_text, "cf": o.whiten_cf})
@@ -168,6 +191,10 @@ class SoftTokenModel(Model):
         torch.manual_seed(seed)
         self.adapter = SoftTokenAdapter(self.features.part_dims(), self.backbone.hidden, kind=o.adapter,
                                         inner=o.adapter_inner)
+        # Moved after the seeded initialisations, so a device starts from the CPU's weights; they
+        # stay float32 there, and bfloat16 is autocast in training and generation.
+        backbones.place(self.backbone, device, dtype)
+        self.adapter.to(device)
 
         self.weights_key = key
         self.reused_weights = cached is not None
@@ -243,7 +270,7 @@ class SoftTokenModel(Model):
             for e, (features, kinds) in zip(examples, self._row_features(examples, task))
         ]
         texts, produced = decode_rows(self.backbone, self.adapter, rows, max_new_tokens=self.options.max_new_tokens,
-                                      num_beams=self.options.num_beams)
+                                      num_beams=self.options.num_beams, dtype=self.compute()[1])
         self.generated_tokens += produced
         self.generate_seconds += time.perf_counter() - started
         return texts
@@ -261,12 +288,12 @@ class SoftTokenModel(Model):
         if not features:
             empty = {part: np.zeros(0) for part in self.parts}
             return {"after_adapter": empty, "first_layer": dict(empty)}
-        stacked = torch.from_numpy(np.concatenate(features, axis=0))
+        stacked = torch.from_numpy(np.concatenate(features, axis=0)).to(self.backbone.device)
         after = self.adapter.part_outputs(stacked)
         first = self.adapter.part_contributions(stacked)
         return {
-            "after_adapter": {part: v.numpy() for part, v in after.items()},
-            "first_layer": {part: v.numpy() for part, v in first.items()},
+            "after_adapter": {part: v.cpu().numpy() for part, v in after.items()},
+            "first_layer": {part: v.cpu().numpy() for part, v in first.items()},
         }
 
     # -- reporting ------------------------------------------------------------------------
@@ -292,6 +319,9 @@ class SoftTokenModel(Model):
             "weights_key": self.weights_key,
             "reused_weights": self.reused_weights,
             "torch_threads": torch.get_num_threads(),
+            **devices.device_info(*self.compute()),
+            "device_requested": self.options.device,
+            "dtype_requested": self.options.dtype,
             "generated_tokens": getattr(self, "generated_tokens", 0),
             "generation_tokens_per_s": round(self.generated_tokens / gen_s, 1) if gen_s > 0 else None,
         }

@@ -33,6 +33,8 @@ class Backbone:
     kind: str  # "tiny" | "pretrained"
     lm_trainable: bool  # whether any LM weight is trained (tiny: all; LoRA: the adapters)
     identity: dict = field(default_factory=dict)  # what the weights are: feeds the cache key
+    device: str = "cpu"  # where the weights live (`place`); batches are built there
+    dtype: str = "float32"  # the autocast dtype of training and generation (weights stay float32)
 
     def embed(self, ids):
         return self.model.get_input_embeddings()(ids)
@@ -133,15 +135,22 @@ def load_pretrained(lm: str, *, lora: bool, lora_rank: int, seed: int) -> Backbo
                     identity=identity)
 
 
+def place(backbone: Backbone, device: str, dtype: str) -> None:
+    """Move the LM to `device` and record the autocast dtype (a no-op on the CPU)."""
+    if device != "cpu":
+        backbone.model.to(device)
+    backbone.device, backbone.dtype = device, dtype
+
+
 def trainable_lm_state(backbone: Backbone) -> dict:
     """The LM weights that training changed (all for tiny, the LoRA weights for LoRA, none when frozen)."""
     if not backbone.lm_trainable:
         return {}
     if backbone.kind == TINY:
-        return {k: v.detach().clone() for k, v in backbone.model.state_dict().items()}
+        return {k: v.detach().to("cpu", copy=True) for k, v in backbone.model.state_dict().items()}
     from peft import get_peft_model_state_dict
 
-    return {k: v.detach().clone() for k, v in get_peft_model_state_dict(backbone.model).items()}
+    return {k: v.detach().to("cpu", copy=True) for k, v in get_peft_model_state_dict(backbone.model).items()}
 
 
 def load_lm_state(backbone: Backbone, state: dict) -> None:

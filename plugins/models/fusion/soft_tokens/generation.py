@@ -10,16 +10,19 @@ from __future__ import annotations
 from .sequences import Row, assemble
 
 
-def decode_rows(backbone, adapter, rows: list[Row], *, max_new_tokens: int, num_beams: int = 1) -> tuple[list[str], int]:
-    """One narrative per row, in order, and the number of tokens generated."""
+def decode_rows(backbone, adapter, rows: list[Row], *, max_new_tokens: int, num_beams: int = 1,
+                dtype: str = "float32") -> tuple[list[str], int]:
+    """One narrative per row, in order, and the number of tokens generated (bf16 autocast when `dtype` says)."""
     import torch
+
+    from regen_bench_plugins.encoders.devices import autocast
 
     if not rows:
         return [], 0
     adapter.eval()
     backbone.model.eval()
     codec = backbone.codec
-    with torch.no_grad():
+    with torch.no_grad(), autocast(getattr(backbone, "device", "cpu"), dtype):
         embeds, mask, _positions, _ = assemble(rows, backbone, adapter, train=False)
         output = backbone.model.generate(
             inputs_embeds=embeds,

@@ -215,8 +215,12 @@ def assemble(rows: list[Row], backbone, adapter, *, train: bool):
         mask[b, start:] = 1
         if train:
             labels[b, width - len(row.target_ids) :] = torch.tensor(row.target_ids, dtype=torch.long)
-    features = torch.from_numpy(np.concatenate([r.features for r in rows], axis=0))
-    kinds = torch.from_numpy(np.concatenate([r.kinds for r in rows], axis=0))
+    device = getattr(backbone, "device", "cpu")
+    if device != "cpu":  # built on the CPU, moved once per batch
+        ids, soft, mask = ids.to(device), soft.to(device), mask.to(device)
+        labels = labels.to(device) if labels is not None else None
+    features = torch.from_numpy(np.concatenate([r.features for r in rows], axis=0)).to(device)
+    kinds = torch.from_numpy(np.concatenate([r.kinds for r in rows], axis=0)).to(device)
     embeds = backbone.embed(ids)
     soft_tokens = adapter(features.to(embeds.dtype), kinds).to(embeds.dtype)
     embeds = embeds.masked_scatter(soft.unsqueeze(-1), soft_tokens)

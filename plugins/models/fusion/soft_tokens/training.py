@@ -67,10 +67,13 @@ def sequence_loss(backbone, adapter, rows: list[Row], dropout: float = 0.0):
     """(summed token cross-entropy, number of target tokens) of a batch; `dropout` on the input embeddings."""
     import torch.nn.functional as F
 
-    embeds, mask, positions, labels = assemble(rows, backbone, adapter, train=True)
-    if dropout > 0:
-        embeds = F.dropout(embeds, p=dropout, training=True)
-    logits = backbone.model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions).logits
+    from regen_bench_plugins.encoders.devices import autocast
+
+    with autocast(getattr(backbone, "device", "cpu"), getattr(backbone, "dtype", "float32")):
+        embeds, mask, positions, labels = assemble(rows, backbone, adapter, train=True)
+        if dropout > 0:
+            embeds = F.dropout(embeds, p=dropout, training=True)
+        logits = backbone.model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions).logits
     shifted = logits[:, :-1].reshape(-1, logits.shape[-1]).float()
     targets = labels[:, 1:].reshape(-1)
     loss = F.cross_entropy(shifted, targets, ignore_index=IGNORE, reduction="sum")
@@ -104,7 +107,7 @@ def _snapshot(backbone, adapter) -> dict:
     from .backbones import trainable_lm_state
 
     return {
-        "adapter": {k: v.detach().clone() for k, v in adapter.state_dict().items()},
+        "adapter": {k: v.detach().to("cpu", copy=True) for k, v in adapter.state_dict().items()},
         "lm": trainable_lm_state(backbone),
     }
 
