@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from regen_bench import as_example_set
 from regen_bench.plugin.extras import require
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,6 +33,38 @@ def user_item_counts(example: "Example") -> Counter:
     if example.target is not None:
         counts[example.target.item.asin] += 1
     return counts
+
+
+def purchase_matrix(train) -> tuple["object", list[str], list[str]]:
+    """The training users x items purchase-count matrix (CSR, float32), straight from the
+    id columns: rows are users sorted by user id, columns items sorted by asin; each
+    user's history plus target, as `user_item_counts` counts them (no Example built)."""
+    import pyarrow as pa
+    import scipy.sparse as sp
+
+    user_ids = list(train.user_ids)
+    order = sorted(range(len(user_ids)), key=user_ids.__getitem__)  # stable, as sorted(examples) was
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    offsets, asins = train.history_item_ids()
+    targets = train.target_item_ids()
+    has_target = np.array([t is not None for t in targets], dtype=bool)
+    rows = np.concatenate([np.repeat(rank, np.diff(np.asarray(offsets, dtype=np.int64))), rank[has_target]])
+    bought = pa.concat_arrays([
+        pa.array(asins, type=pa.string()) if not isinstance(asins, pa.Array) else asins.cast(pa.string()),
+        pa.array([t for t in targets if t is not None], type=pa.string()),
+    ]).dictionary_encode()
+    names = bought.dictionary.to_pylist()
+    sorted_names = sorted(names)
+    position = {asin: i for i, asin in enumerate(sorted_names)}
+    remap = np.array([position[a] for a in names], dtype=np.int64)
+    cols = remap[bought.indices.to_numpy(zero_copy_only=False)]
+    matrix = sp.csr_matrix(
+        (np.ones(len(cols), dtype=np.float32), (rows, cols)),
+        shape=(len(user_ids), len(sorted_names)),
+        dtype=np.float32,
+    )  # duplicates summed: a user's count of an item
+    return matrix, sorted_names, [user_ids[i] for i in order]
 
 
 class CFEncoder:
@@ -74,29 +107,16 @@ class CFEncoder:
     # -- fitting ------------------------------------------------------------------------
 
     def fit(self, train_examples: list["Example"]) -> "CFEncoder":
-        """Fit item (and training-user) factors on the training users' purchases."""
-        import scipy.sparse as sp
-
+        """Fit item (and training-user) factors on the training users' purchases, from the
+        id columns of the ExampleSet (a plain list of Examples is wrapped)."""
         os.environ["OPENBLAS_NUM_THREADS"] = "1"
         os.environ.setdefault("MKL_NUM_THREADS", "1")
         from threadpoolctl import threadpool_limits
 
-        users = sorted(train_examples, key=lambda e: e.user_id)
-        per_user = [user_item_counts(e) for e in users]
-        self.item_ids = sorted({asin for counts in per_user for asin in counts})
+        train = as_example_set(train_examples)
+        matrix, self.item_ids, self.user_ids = purchase_matrix(train)
         self.item_index = {asin: i for i, asin in enumerate(self.item_ids)}
-        self.user_ids = [e.user_id for e in users]
-        rows, cols, vals = [], [], []
-        for u, counts in enumerate(per_user):
-            for asin, count in sorted(counts.items()):
-                rows.append(u)
-                cols.append(self.item_index[asin])
-                vals.append(float(count))
-        matrix = sp.csr_matrix(
-            (np.asarray(vals, dtype=np.float32), (rows, cols)),
-            shape=(len(users), len(self.item_ids)),
-            dtype=np.float32,
-        )
+        users = self.user_ids
         matrix.sort_indices()
         self.item_counts = np.asarray(matrix.sum(axis=0)).ravel().astype(np.int64)
 

@@ -26,18 +26,23 @@ from collections import Counter
 import numpy as np
 from pydantic import Field
 
-from regen_bench import hookimpl
+from regen_bench import as_example_set, hookimpl
 from regen_bench.contracts.model import Model, ModelOptions
 from regen_bench_plugins.encoders.options import CFOptions, EncoderOptions, encoder_config, make_cf, make_text
 
 
 def training_counts(train) -> Counter:
-    """How often each asin was bought by the training users (history + target)."""
+    """How often each asin was bought by the training users (history + target), from the
+    id columns of the ExampleSet (a plain list of Examples is wrapped): no Example built."""
+    train = as_example_set(train)
     counts: Counter = Counter()
-    for example in train:
-        counts.update(p.item.asin for p in example.history)
-        if example.target is not None:
-            counts[example.target.item.asin] += 1
+    _, asins = train.history_item_ids()
+    if hasattr(asins, "value_counts"):  # a pyarrow array: no Python string per purchase
+        for entry in asins.value_counts().to_pylist():
+            counts[entry["values"]] += int(entry["counts"])
+    else:
+        counts.update(asins.tolist() if hasattr(asins, "tolist") else asins)
+    counts.update(asin for asin in train.target_item_ids() if asin is not None)
     return counts
 
 

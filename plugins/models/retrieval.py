@@ -22,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
-from regen_bench import hookimpl
+from regen_bench import as_example_set, hookimpl
 from regen_bench.contracts.model import Model, ModelOptions
 from regen_bench_plugins.encoders.options import (  # noqa: F401
     CFOptions,
@@ -57,7 +57,7 @@ def pooled_histories(examples, kind: str, cf, text, last_n: int, chunk: int = 10
 
     parts = []
     for start in range(0, len(examples), chunk):
-        batch = examples[start : start + chunk]
+        batch = list(examples[start : start + chunk])  # one chunk of Examples at a time
         features = history_features(
             batch, cf if kind in ("cf", "fusion") else None, text if kind in ("text", "fusion") else None, last_n
         )
@@ -88,14 +88,21 @@ class EmbeddingRetrievalModel(Model):
         return self.kind in ("text", "fusion")
 
     def fit(self, train, validation, *, tasks, seed):
-        self.train = sorted(train, key=lambda e: e.user_id)
+        # An ExampleSet in user-id order (rows, not Examples): the pooled matrix is built
+        # chunk by chunk, references are read from the columns of the chosen rows only.
+        train = as_example_set(train)
+        user_ids = train.user_ids
+        self.train = train.take(sorted(range(len(user_ids)), key=user_ids.__getitem__))
+        self._has_reference: dict[str, np.ndarray] = {}
         self.cf = make_cf(self.options, seed).fit(self.train) if self.uses_cf else None
         self.text = make_text(self.options) if self.uses_text else None
         self.matrix = pooled_histories(self.train, self.kind, self.cf, self.text, self.options.last_n)
 
     def nearest(self, examples, task: str) -> list[int]:
         """Index into `self.train` of each example's nearest training user with a reference."""
-        has_ref = np.array([task in e.references for e in self.train], dtype=bool)
+        if task not in self._has_reference:
+            self._has_reference[task] = np.asarray(self.train.has_reference(task), dtype=bool)
+        has_ref = self._has_reference[task]
         if not has_ref.any():
             raise ValueError(f"no training narratives for task {task!r}")
         queries = pooled_histories(list(examples), self.kind, self.cf, self.text, self.options.last_n)
@@ -104,7 +111,7 @@ class EmbeddingRetrievalModel(Model):
         return [int(i) for i in similarity.argmax(axis=1)]  # first index wins ties: train sorted by user id
 
     def generate(self, examples, task):
-        return [self.train[i].references[task] for i in self.nearest(examples, task)]
+        return self.train.take(self.nearest(examples, task)).references(task)
 
     def config(self):
         out = super().config()

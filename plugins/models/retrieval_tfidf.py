@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from regen_bench import hookimpl
+from regen_bench import as_example_set, hookimpl
 from regen_bench.contracts.model import Model, ModelOptions
 
 
@@ -39,23 +39,29 @@ class RetrievalTfidfModel(Model):
     def fit(self, train, validation, *, tasks, seed):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.train = sorted(train, key=lambda e: e.example_id)
+        # An ExampleSet in id order: the documents are made batch by batch as the
+        # vectoriser reads them (one pass), references are read from the columns.
+        self.train = as_example_set(train).sorted_by_id()
+        self._has_reference: dict = {}
         self.vectorizer = TfidfVectorizer(
             sublinear_tf=True, ngram_range=(1, self.options.ngram_max), max_features=self.options.max_features
         )
-        self.matrix = self.vectorizer.fit_transform([history_document(e, self.options.use_reviews) for e in self.train])
+        documents = (history_document(e, self.options.use_reviews) for e in self.train)
+        self.matrix = self.vectorizer.fit_transform(documents)
 
     def generate(self, examples, task):
         import numpy as np
 
-        has_ref = np.array([task in e.references for e in self.train])
+        if task not in self._has_reference:
+            self._has_reference[task] = np.asarray(self.train.has_reference(task), dtype=bool)
+        has_ref = self._has_reference[task]
         if not has_ref.any():
             raise ValueError(f"no training narratives for task {task!r}")
         queries = self.vectorizer.transform([history_document(e, self.options.use_reviews) for e in examples])
         similarity = (queries @ self.matrix.T).toarray()
         similarity[:, ~has_ref] = -np.inf
         nearest = similarity.argmax(axis=1)  # first index wins ties: train is sorted by id
-        return [self.train[i].references[task] for i in nearest]
+        return self.train.take([int(i) for i in nearest]).references(task)
 
     def info(self):
         return {"train_users": len(getattr(self, "train", [])), "vocabulary": len(getattr(self, "vectorizer", None).vocabulary_)
