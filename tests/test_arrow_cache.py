@@ -61,15 +61,24 @@ def test_second_load_comes_from_the_cache_and_equals_the_first(regen_file):
     assert not temp_leftovers()
 
 
-def test_cache_is_a_datasets_folder_keyed_by_file_bytes(regen_file):
-    import datasets
+def test_cache_is_an_arrow_file_of_columns_keyed_by_file_bytes(regen_file):
+    from regen_bench.contracts.example_set import RECORD_SCHEMA, open_arrow_file
 
     loaded = load_records(regen_file)
     folder = arrow_cache_path(loaded.sha256, "error")
     assert folder == cache_dir("arrow", loaded.sha256[:16] + "-error")
-    ds = datasets.load_from_disk(str(folder))
-    assert ds.column_names == ["reviewer_id", "line", "record"]
-    assert ds["reviewer_id"] == [r.reviewer_id for r in loaded.records]
+    table = open_arrow_file(folder / "records.arrow")
+    assert table.schema == RECORD_SCHEMA
+    assert table.column("reviewer_id").to_pylist() == [r.reviewer_id for r in loaded.records]
+    assert table.column("line").to_pylist() == [1, 2, 3, 4, 5, 6]
+    history = table.column("history").to_pylist()[0]
+    assert [p["asin"] for p in history] == ["U0-I0", "U0-I1", "U0-I2"] and history[0]["price"] == 6.35
+    assert table.column("last_asin").to_pylist() == ["T0", "T1", "T2", "T3", "T4", None]
+    meta = json.loads((folder / "regen_bench_cache.json").read_text())
+    # facts learnt once, while staging: no later load walks the records for them
+    assert meta["records"] == 6 and meta["synthetic_records"] == 0
+    assert meta["string_paths"] == {"last_purchase.critique": 5, "last_purchase.item.asin": 5,
+                                    "top_level_extra.s": 1, "user.long_summary": 6, "user.profile": 6}
     # the same bytes under another name hit the same cache
     copy = regen_file.with_name("copy.jsonl")
     copy.write_bytes(regen_file.read_bytes())
@@ -200,3 +209,30 @@ def test_a_cache_that_cannot_be_written_only_costs_speed(regen_file, monkeypatch
     assert len(first.records) == 6 and not second.from_arrow_cache
     assert "not caching" in caplog.text and "No space left on device" in caplog.text
     assert list(cache_dir("arrow").iterdir()) == []
+
+
+def test_examples_from_the_columns_equal_examples_built_from_the_records(regen_file):
+    from regen_bench.contracts.examples import build_example
+    from regen_bench.contracts.example_set import ExampleSet
+
+    provider = LocalFileDataset(regen_file)
+    for arrow_cache in (True, True, False):
+        loaded = load_dataset_examples(provider, task_overrides={"critique_reply": "last_purchase.critique"},
+                                       arrow_cache=arrow_cache)
+        assert isinstance(loaded.examples, ExampleSet)
+        built = [build_example(r, loaded.layout) for r in load_records(regen_file).records]
+        assert list(loaded.examples) == built
+        for task in ("user_summary", "user_profile", "critique_reply", "next_item"):
+            assert loaded.examples.references(task) == [e.reference(task) for e in built]
+        assert loaded.examples.example_ids == [e.example_id for e in built]
+    assert [p.name for p in cache_dir("arrow").iterdir()] == [arrow_cache_path(loaded.sha256, "error").name]
+
+
+def test_arrow_cache_off_leaves_no_file_behind(regen_file, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    loaded = load_dataset_examples(LocalFileDataset(regen_file), arrow_cache=False)
+    assert len(loaded.examples) == 6 and loaded.examples[5].example_id == "U9"
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -73,12 +73,17 @@ def _string_leaves(node, prefix: str, out: list) -> None:
         out.append((prefix, node))
 
 
-def record_strings(record: RegenRecord) -> list[tuple[str, str]]:
+def record_strings(record: RegenRecord, raw: dict | None = None) -> list[tuple[str, str]]:
     """Every path `resolve_path` can follow in `record.model_dump()` to a non-empty string
-    (what `build_example` reads a task's text and the critique from), but the purchases."""
+    (what `build_example` reads a task's text and the critique from), but the purchases.
+
+    `raw`, the line's JSON object the record was validated from, gives the same paths
+    and strings without a dump: outside the purchases, validation keeps every string."""
     out: list[tuple[str, str]] = []
-    for key, value in record.model_dump(exclude={"purchase_history"}).items():
-        _string_leaves(value, str(key), out)
+    source = raw if raw is not None else record.model_dump(exclude={"purchase_history"})
+    for key, value in source.items():
+        if key != "purchase_history":
+            _string_leaves(value, str(key), out)
     return out
 
 
@@ -89,8 +94,8 @@ def _last_asin(record: RegenRecord) -> str | None:
     return asin if asin and isinstance(asin, str) else (str(asin) if asin else None)
 
 
-def record_row(line: int, record: RegenRecord, record_json: str) -> dict:
-    """The columns of one record row (RECORD_SCHEMA)."""
+def record_row(line: int, record: RegenRecord, record_json: str, raw: dict | None = None) -> dict:
+    """The columns of one record row (RECORD_SCHEMA); `raw` as `record_strings` takes it."""
     history = []
     for purchase in record.purchase_history:
         item, review = purchase.item, purchase.review
@@ -101,7 +106,7 @@ def record_row(line: int, record: RegenRecord, record_json: str) -> dict:
         })
     return {
         "reviewer_id": record.reviewer_id, "line": line, "history": history, "last_asin": _last_asin(record),
-        "strings": record_strings(record), "record": record_json,
+        "strings": record_strings(record, raw), "record": record_json,
     }
 
 

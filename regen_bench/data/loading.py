@@ -1,14 +1,18 @@
-"""Load a REGEN file into validated records, with a Hugging Face `datasets` Arrow cache.
+"""Load a REGEN file into validated records kept as memory-mapped Arrow columns.
 
-The first load of a file validates every line (`regen_bench.data.reader`) and, only when
-that succeeded, writes the validated records to an Arrow dataset under
-`cache_dir("arrow", <sha256[:16]>-<on_bad_record>)`. A later load of the same file
-bytes memory-maps that dataset (`datasets.load_from_disk`) instead of parsing and
-checking the raw file again. Each row holds the user id, the line number and the
-validated record as JSON (keys not set in the file left out, every extra key kept),
-so a record read back from the cache equals the one read from the file.
+The first load of a file validates every line (`regen_bench.data.reader`), streamed,
+and writes each validated record as a row of `contracts/example_set.RECORD_SCHEMA`
+(user id, line, the history as a list of structs, the last purchase's asin, every
+non-empty string path, and the record as JSON for building an exact `Example`) to an
+Arrow IPC file; only when the whole file validated is it published under
+`cache_dir("arrow", <sha256[:16]>-<on_bad_record>)`, with the facts learnt while
+staging (row count, records with text at each string path, synthetic-marker count,
+the bad-record report) in its meta file. A later load of the same file bytes
+memory-maps that file: no record is parsed, and nothing walks all records. With
+`arrow_cache=False` the rows go to a temporary Arrow file, removed once mapped.
 
-`datasets` is imported inside the functions that need it, never at module import.
+A load returns an `ExampleSet` over the table; Examples are built only for the rows a
+stage asks for. `load_records` (every record as a pydantic object) is for small files.
 """
 
 from __future__ import annotations
@@ -22,25 +26,29 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
+import pyarrow as pa
 from pydantic_core import to_json
 
 from regen_bench.contracts.dataset import DatasetProvider
 from regen_bench.contracts.errors import MissingFieldPathError, RegenBenchError, UnknownNameError
-from regen_bench.contracts.examples import Example, build_example
+from regen_bench.contracts.example_set import RECORD_SCHEMA, ExampleSet, open_arrow_file, record_row
 from regen_bench.contracts.layout import DatasetLayout
 from regen_bench.contracts.records import RegenRecord, resolve_path
 from regen_bench.contracts.tasks import ranking_tasks
-from regen_bench.data.reader import ON_BAD_RECORD_CHOICES, BadRecordReport, OnBadRecord, iter_records
+from regen_bench.data.reader import ON_BAD_RECORD_CHOICES, BadRecordReport, OnBadRecord, iter_raw
 from regen_bench.util.hashing import sha256_file
 from regen_bench.util.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: record rows as columns (contracts/example_set.RECORD_SCHEMA) in one Arrow IPC file
 META_FILE = "regen_bench_cache.json"
-_BATCH = 10_000
+TABLE_FILE = "records.arrow"
+_BATCH = 4096
+# Declared record fields that `check_task_paths` and `string_field_paths` do not look in.
+_NOT_NARRATIVE_HEADS = ("reviewer_id", "regen_bench_synthetic")
 
 
 @dataclass
@@ -53,11 +61,36 @@ class LoadedData:
 
 
 @dataclass
+class FileFacts:
+    """What staging learnt of a file, once: kept in the cache's meta, so no load walks the records again."""
+
+    records: int = 0
+    synthetic_records: int = 0  # records carrying the synthetic marker
+    string_paths: dict[str, int] = field(default_factory=dict)  # path -> records with a non-empty string there
+
+    def has_text(self, path: str) -> bool:
+        return self.string_paths.get(path, 0) > 0
+
+
+@dataclass
+class LoadedTable:
+    """A file's validated records as columns (RECORD_SCHEMA), memory-mapped."""
+
+    path: Path
+    sha256: str
+    table: pa.Table
+    facts: FileFacts
+    bad: BadRecordReport
+    from_arrow_cache: bool = False
+    arrow_path: str | None = None  # the cache file (None: staged to a temporary file, gone now)
+
+
+@dataclass
 class LoadedExamples:
     path: Path
     sha256: str
     layout: DatasetLayout
-    examples: list[Example]
+    examples: ExampleSet
     bad: BadRecordReport
     available_tasks: list[str]
     from_arrow_cache: bool = False
@@ -81,20 +114,6 @@ def _record_json(record: RegenRecord) -> str:
 
 
 @contextlib.contextmanager
-def _quiet_datasets():
-    """No `datasets` progress bars while we save or load (restored afterwards)."""
-    import datasets  # deferred: heavy, and only a load needs it
-
-    was_disabled = datasets.are_progress_bars_disabled()
-    datasets.disable_progress_bars()
-    try:
-        yield
-    finally:
-        if not was_disabled:
-            datasets.enable_progress_bars()
-
-
-@contextlib.contextmanager
 def _no_gc():
     """Pause the cyclic garbage collector while building many small objects.
 
@@ -110,75 +129,62 @@ def _no_gc():
             gc.enable()
 
 
-def _read_cache(target: Path, sha256: str, on_bad_record: str) -> tuple[list[RegenRecord], BadRecordReport]:
-    """Records from a cache folder; raises on anything missing, stale or damaged."""
-    import datasets  # deferred: heavy, and only a load needs it
-
+def _read_cache(target: Path, sha256: str, on_bad_record: str) -> tuple[pa.Table, FileFacts, BadRecordReport]:
+    """The memory-mapped table of a cache folder; raises on anything missing, stale or damaged."""
     meta = json.loads((target / META_FILE).read_text(encoding="utf-8"))
     if meta.get("format") != CACHE_FORMAT or meta.get("sha256") != sha256 or meta.get("on_bad_record") != on_bad_record:
         raise ValueError("cache written for other bytes, policy or format")
-    with _quiet_datasets():
-        ds = datasets.load_from_disk(str(target))
-    if not isinstance(ds, datasets.Dataset) or ds.num_rows != meta["records"] or "record" not in ds.column_names:
-        raise ValueError("cache holds a different number of rows than recorded")
-    records: list[RegenRecord] = []
-    with _no_gc():
-        for batch in ds.select_columns(["record"]).with_format("arrow").iter(batch_size=_BATCH):
-            for text in batch.column("record").to_pylist():
-                records.append(RegenRecord.model_validate_json(text))
-    if len(records) != meta["records"]:
-        raise ValueError("cache rows could not all be read")
-    return records, BadRecordReport.model_validate(meta.get("bad") or {})
+    table = open_arrow_file(target / TABLE_FILE)
+    if table.num_rows != meta["records"] or table.schema != RECORD_SCHEMA:
+        raise ValueError("cache holds other rows or columns than recorded")
+    facts = FileFacts(records=meta["records"], synthetic_records=meta["synthetic_records"],
+                      string_paths=dict(meta["string_paths"]))
+    return table, facts, BadRecordReport.model_validate(meta.get("bad") or {})
 
 
 class _ArrowStaging:
-    """Collects validated records into an Arrow IPC stream in a temp folder, in batches."""
+    """Writes validated records as record rows to an Arrow IPC file in a temp folder, in batches,
+    and learns the file's facts on the way."""
 
-    def __init__(self, root: Path, key: str):
-        import pyarrow as pa  # deferred: heavy, and only a first load writes the cache
-
-        self.pa = pa
+    def __init__(self, root: Path | None, key: str):
         self.dir = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=root))
-        self.schema = pa.schema([("reviewer_id", pa.string()), ("line", pa.int64()), ("record", pa.large_string())])
-        self.stream_path = self.dir / "records.arrow"
-        self.sink = pa.OSFile(str(self.stream_path), "wb")
-        self.writer = pa.ipc.new_stream(self.sink, self.schema)
-        self.rows: tuple[list, list, list] = ([], [], [])
-        self.count = 0
+        self.table_path = self.dir / TABLE_FILE
+        self.sink = pa.OSFile(str(self.table_path), "wb")
+        self.writer = pa.ipc.new_file(self.sink, RECORD_SCHEMA)
+        self.rows: list[dict] = []
+        self.facts = FileFacts()
 
-    def add(self, line: int, record: RegenRecord) -> None:
-        ids, lines, texts = self.rows
-        ids.append(record.reviewer_id)
-        lines.append(line)
-        texts.append(_record_json(record))
-        if len(ids) >= _BATCH:
+    def add(self, line: int, obj: dict, record: RegenRecord) -> None:
+        row = record_row(line, record, _record_json(record), raw=obj)
+        self.rows.append(row)
+        facts = self.facts
+        facts.records += 1
+        facts.synthetic_records += int(record.synthetic)
+        for path, _text in row["strings"]:
+            if not path.startswith(_NOT_NARRATIVE_HEADS):
+                facts.string_paths[path] = facts.string_paths.get(path, 0) + 1
+        if len(self.rows) >= _BATCH:
             self.flush()
 
     def flush(self) -> None:
-        ids, lines, texts = self.rows
-        if ids:
-            self.writer.write_batch(self.pa.record_batch([ids, lines, texts], schema=self.schema))
-            self.count += len(ids)
-            self.rows = ([], [], [])
+        if self.rows:
+            self.writer.write_batch(pa.RecordBatch.from_pylist(self.rows, schema=RECORD_SCHEMA))
+            self.rows = []
 
-    def publish(self, target: Path, meta: dict) -> bool:
-        """Turn the stream into a saved `datasets` folder and rename it into place."""
-        import datasets  # deferred: heavy, and only a first load writes the cache
-
+    def close(self) -> None:
         self.flush()
         self.writer.close()
         self.sink.close()
-        saved = self.dir / "dataset"
-        with _quiet_datasets():
-            ds = datasets.Dataset.from_file(str(self.stream_path))
-            ds.save_to_disk(str(saved))
-            del ds
-        meta = dict(meta, records=self.count)
-        (saved / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    def publish(self, target: Path, meta: dict) -> bool:
+        """Write the meta beside the table and rename the folder into place."""
+        meta = dict(meta, records=self.facts.records, synthetic_records=self.facts.synthetic_records,
+                    string_paths=dict(sorted(self.facts.string_paths.items())))
+        (self.dir / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if target.exists() and not any(target.iterdir()):
             target.rmdir()
         try:
-            os.replace(saved, target)
+            os.replace(self.dir, target)
         except OSError:  # another process published the same file first: keep theirs
             return False
         return True
@@ -202,62 +208,80 @@ def _file_sha256(path: Path) -> str:
         raise RegenBenchError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
 
 
-def _from_cache(path: Path, sha256: str, on_bad_record: str, target: Path) -> LoadedData | None:
-    """The records of a cache folder, or None when there is none; a damaged one is removed."""
+def _from_cache(path: Path, sha256: str, on_bad_record: str, target: Path) -> LoadedTable | None:
+    """The table of a cache folder, or None when there is none; a damaged one is removed."""
     if not (target.is_dir() and any(target.iterdir())):
         return None
     try:
-        records, cached_bad = _read_cache(target, sha256, on_bad_record)
-        return LoadedData(path=path, sha256=sha256, records=records, bad=cached_bad, from_arrow_cache=True)
+        table, facts, cached_bad = _read_cache(target, sha256, on_bad_record)
+        return LoadedTable(path=path, sha256=sha256, table=table, facts=facts, bad=cached_bad,
+                           from_arrow_cache=True, arrow_path=str(target / TABLE_FILE))
     except Exception as exc:  # damaged, partial or stale: rebuild from the file
         log.warning("rebuilding the Arrow cache of %s (%s: %s)", path, type(exc).__name__, exc)
         shutil.rmtree(target, ignore_errors=True)
         return None
 
 
-def _open_staging(path: Path, target: Path) -> _ArrowStaging | None:
-    # A cache that cannot be written (disk full, read-only cache folder) costs only speed.
-    try:
-        return _ArrowStaging(cache_dir("arrow"), target.name)
-    except Exception as exc:
-        _warn_not_caching(path, exc)
-        return None
-
-
-def _read_and_stage(
-    path: Path, records_iter: Iterable[tuple[int, RegenRecord]], staging: _ArrowStaging | None
-) -> tuple[list[RegenRecord], _ArrowStaging | None]:
-    """Every record of the file, each also staged for the cache while staging works.
-
-    A bad record raises here, before anything is published. Returns the staging still
-    in use (None once a write to it failed: it is discarded, the load goes on)."""
-    records = []
+def _stage(records_iter: Iterable[tuple[int, dict, RegenRecord]], staging: _ArrowStaging) -> None:
+    """Every record of the file into `staging`; a bad record raises here, before anything is published."""
     with _no_gc():
-        for line, record in records_iter:
-            records.append(record)
-            if staging is not None:
-                try:
-                    staging.add(line, record)
-                except Exception as exc:
-                    _warn_not_caching(path, exc)
-                    staging.discard()
-                    staging = None
-    return records, staging
+        for line, obj, record in records_iter:
+            staging.add(line, obj, record)
+    staging.close()
 
 
-def _publish(path: Path, staging: _ArrowStaging, target: Path, sha256: str, on_bad_record: str,
-             report: BadRecordReport) -> None:
-    meta = {
-        "format": CACHE_FORMAT,
-        "sha256": sha256,
-        "on_bad_record": on_bad_record,
-        "source": str(path.resolve()),
-        "bad": report.model_dump(),
-    }
+def _meta(path: Path, sha256: str, on_bad_record: str, report: BadRecordReport) -> dict:
+    return {"format": CACHE_FORMAT, "sha256": sha256, "on_bad_record": on_bad_record,
+            "source": str(path.resolve()), "bad": report.model_dump()}
+
+
+def _staged_table(path: Path, sha256: str, on_bad_record: str, records_iter, report: BadRecordReport,
+                  target: Path | None) -> LoadedTable:
+    """Validate and stage the file; publish it at `target` (None: a temporary file, removed once mapped)."""
     try:
-        staging.publish(target, meta)
-    except Exception as exc:
+        staging = _ArrowStaging(cache_dir("arrow") if target is not None else None,
+                                target.name if target is not None else "regen-bench-stage")
+    except OSError as exc:  # a cache folder that cannot be written costs only speed
         _warn_not_caching(path, exc)
+        staging, target = _ArrowStaging(None, "regen-bench-stage"), None
+    try:
+        _stage(records_iter, staging)
+        facts = staging.facts
+        if target is not None:
+            try:
+                if staging.publish(target, _meta(path, sha256, on_bad_record, report)):
+                    table = open_arrow_file(target / TABLE_FILE)
+                    return LoadedTable(path, sha256, table, facts, report, False, str(target / TABLE_FILE))
+            except Exception as exc:
+                _warn_not_caching(path, exc)
+        table = open_arrow_file(staging.table_path)  # mapped: the pages stay readable once the file is removed
+        return LoadedTable(path, sha256, table, facts, report, False, None)
+    finally:
+        staging.discard()
+
+
+def load_table(path: str | Path, *, on_bad_record: OnBadRecord = "error", arrow_cache: bool = True) -> LoadedTable:
+    """A REGEN file's validated records as memory-mapped columns, in file order.
+
+    With `arrow_cache`, a file whose bytes were loaded before is read from its Arrow
+    copy (`from_arrow_cache=True`); a damaged copy is rebuilt from the file. Bad
+    records raise `BadRecordError` (or are skipped and counted, with "skip") on the
+    first load, streamed (one batch of rows in memory); the cache is only published
+    after the whole file validated. Without `arrow_cache` the rows go to a temporary
+    Arrow file, removed once it is mapped.
+    """
+    if on_bad_record not in ON_BAD_RECORD_CHOICES:
+        raise RegenBenchError(f"on_bad_record must be 'error' or 'skip', got {on_bad_record!r}")
+    path = Path(path)
+    report = BadRecordReport()
+    records_iter = iter_raw(path, on_bad_record=on_bad_record, report=report)  # checks the path
+    sha256 = _file_sha256(path)
+    target = arrow_cache_path(sha256, on_bad_record) if arrow_cache else None
+    if target is not None:
+        cached = _from_cache(path, sha256, on_bad_record, target)
+        if cached is not None:
+            return cached
+    return _staged_table(path, sha256, on_bad_record, records_iter, report, target)
 
 
 def load_records(
@@ -266,37 +290,13 @@ def load_records(
     on_bad_record: OnBadRecord = "error",
     arrow_cache: bool = True,
 ) -> LoadedData:
-    """Every valid record of a REGEN file, in file order.
-
-    With `arrow_cache`, a file whose bytes were loaded before is read from its Arrow
-    copy (`from_arrow_cache=True`); a damaged copy is rebuilt from the file. Bad
-    records raise `BadRecordError` (or are skipped and counted, with "skip") on the
-    first load; the cache is only written after the whole file validated.
-    """
-    if on_bad_record not in ON_BAD_RECORD_CHOICES:
-        raise RegenBenchError(f"on_bad_record must be 'error' or 'skip', got {on_bad_record!r}")
-    path = Path(path)
-    report = BadRecordReport()
-    records_iter = iter_records(path, on_bad_record=on_bad_record, report=report)  # checks the path
-    sha256 = _file_sha256(path)
-    if not arrow_cache:
-        with _no_gc():
-            records = [record for _line, record in records_iter]
-        return LoadedData(path=path, sha256=sha256, records=records, bad=report)
-
-    target = arrow_cache_path(sha256, on_bad_record)
-    cached = _from_cache(path, sha256, on_bad_record, target)
-    if cached is not None:
-        return cached
-    staging = _open_staging(path, target)
-    try:
-        records, staging = _read_and_stage(path, records_iter, staging)
-        if staging is not None:
-            _publish(path, staging, target, sha256, on_bad_record, report)
-    finally:
-        if staging is not None:
-            staging.discard()
-    return LoadedData(path=path, sha256=sha256, records=records, bad=report)
+    """Every valid record of a REGEN file, in file order, as pydantic objects (`load_table`
+    keeps them as columns; this builds them all, for small files and tests)."""
+    loaded = load_table(path, on_bad_record=on_bad_record, arrow_cache=arrow_cache)
+    with _no_gc():
+        records = [RegenRecord.model_validate_json(text) for text in loaded.table.column("record").to_pylist()]
+    return LoadedData(path=loaded.path, sha256=loaded.sha256, records=records, bad=loaded.bad,
+                      from_arrow_cache=loaded.from_arrow_cache)
 
 
 # -- tasks and examples -------------------------------------------------------------
@@ -329,15 +329,20 @@ def string_field_paths(records: Iterable[RegenRecord], limit: int = 10_000) -> l
 def check_task_paths(
     layout: DatasetLayout,
     tasks: Iterable[str],
-    records: Iterable[RegenRecord],
+    records: Iterable[RegenRecord] | Mapping[str, int],
     source: str,
 ) -> None:
     """Raise `MissingFieldPathError` for a requested text task whose field path holds a
     non-empty string in no record; `UnknownNameError` for a task the layout lacks.
 
-    Ranking tasks (`next_item`) have no field path and are not checked here.
+    `records`: the records, or a file's `FileFacts.string_paths` (path -> records with
+    text there). Ranking tasks (`next_item`) have no field path and are not checked here.
     """
-    records = list(records) if not isinstance(records, list) else records
+    if isinstance(records, Mapping):
+        counts = records
+    else:
+        records = list(records) if not isinstance(records, list) else records
+        counts = None
     ranking = ranking_tasks()
     wanted = []
     for task in tasks:
@@ -348,7 +353,10 @@ def check_task_paths(
         wanted.append(task)
     for task in wanted:
         path = layout.tasks[task]
-        if not any(_has_string(record, path) for record in records):
+        if counts is not None:
+            if counts.get(path, 0) <= 0:
+                raise MissingFieldPathError(task, path, source, sorted(p for p, n in counts.items() if n > 0))
+        elif not any(_has_string(record, path) for record in records):
             existing = string_field_paths(records, limit=len(records))
             raise MissingFieldPathError(task, path, source, existing)
 
@@ -390,18 +398,16 @@ def load_dataset_examples(
     # file has; a recorded layout handed back as overrides (rescoring) changes nothing.
     changed = [task for task, field_path in overrides.items() if base.tasks.get(task) != field_path]
     path = Path(provider.path())
-    loaded = load_records(path, on_bad_record=on_bad_record, arrow_cache=arrow_cache)
+    loaded = load_table(path, on_bad_record=on_bad_record, arrow_cache=arrow_cache)
     source = f"dataset {provider.name!r} ({path})" if provider.name else str(path)
-    layout = layout.with_discovered(lambda field_path: any(_has_string(r, field_path) for r in loaded.records))
+    facts = loaded.facts
+    layout = layout.with_discovered(facts.has_text)
     # A --task-map to a field no record has is an error even when the task is not asked
     # for by name: otherwise the default plan would leave the task out without a word.
-    check_task_paths(layout, [*(tasks or []), *changed], loaded.records, source)
-    examples = [build_example(record, layout) for record in loaded.records]
-    have = set()
-    for example in examples:
-        have.update(example.references)
-    available = [task for task in layout.tasks if task in have]
-    marked = sum(1 for record in loaded.records if record.synthetic)
+    check_task_paths(layout, [*(tasks or []), *changed], facts.string_paths, source)
+    examples = ExampleSet.from_records_table(loaded.table, layout, loaded.arrow_path)
+    available = [task for task in layout.tasks if examples.has_reference(task).any()]
+    marked = facts.synthetic_records
     if marked and not provider.synthetic:
         provider.label_synthetic()  # the file says it was generated: its numbers are synthetic
     return LoadedExamples(
@@ -420,10 +426,13 @@ def load_dataset_examples(
 
 __all__ = [
     "LoadedData",
+    "FileFacts",
     "LoadedExamples",
+    "LoadedTable",
     "arrow_cache_path",
     "check_task_paths",
     "load_dataset_examples",
     "load_records",
+    "load_table",
     "string_field_paths",
 ]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Iterable, TypeVar
+from typing import Iterable, Sequence, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.example_set import ExampleSet
 from regen_bench.util.hashing import hash_config, sha256_text
 
 SPLITS = ("train", "validation", "test")
@@ -58,38 +59,56 @@ def split_of_user(user_id: str, config: SplitConfig) -> str:
 
 @dataclass
 class Splits:
-    train: list
-    validation: list
-    test: list
+    """The three parts: ExampleSets when the items were an ExampleSet, else lists."""
+
+    train: Sequence
+    validation: Sequence
+    test: Sequence
     config: SplitConfig
     split_hash: str
 
-    def get(self, name: str) -> list:
+    def get(self, name: str) -> Sequence:
         if name not in SPLITS:
             raise RegenBenchError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
         return getattr(self, name)
 
 
+def _users_of(part: Sequence, user_of) -> list[str]:
+    return part.user_ids if isinstance(part, ExampleSet) else [user_of(item) for item in part]
+
+
 def assert_user_disjoint(splits: Splits, user_of=lambda item: item.user_id) -> None:
     seen: dict[str, str] = {}
     for name in SPLITS:
-        for item in splits.get(name):
-            user = user_of(item)
+        for user in _users_of(splits.get(name), user_of):
             other = seen.setdefault(user, name)
             if other != name:
                 raise RegenBenchError(f"user {user!r} is in both the {other} and the {name} split")
 
 
-def split_users_by_hash(items: Iterable[T], config: SplitConfig | None = None, user_of=lambda item: item.user_id) -> Splits:
-    """Partition items (Examples) by user; records a hash of the exact assignment."""
+def split_hash_of(config: SplitConfig, membership: dict[str, list[str]]) -> str:
+    """The hash of an exact assignment: the config and each split's sorted user ids."""
+    users = {name: sha256_text("\n".join(sorted(membership[name]))) for name in SPLITS}
+    return hash_config({"config": config.model_dump(), "users": users})
+
+
+def split_users_by_hash(items: Iterable[T] | ExampleSet, config: SplitConfig | None = None,
+                        user_of=lambda item: item.user_id) -> Splits:
+    """Partition items (Examples) by user, in their order; records a hash of the exact assignment.
+
+    An ExampleSet is split from its user id column into ExampleSets over the same rows
+    (no Example is built); anything else into lists."""
     config = config or SplitConfig()
-    parts: dict[str, list] = {name: [] for name in SPLITS}
-    for item in items:
-        parts[split_of_user(user_of(item), config)].append(item)
-    membership = {name: sorted(user_of(item) for item in parts[name]) for name in SPLITS}
-    split_hash = hash_config(
-        {"config": config.model_dump(), "users": {k: sha256_text("\n".join(v)) for k, v in membership.items()}}
-    )
-    splits = Splits(**parts, config=config, split_hash=split_hash)
+    if isinstance(items, ExampleSet):
+        users = items.user_ids
+        where = [split_of_user(user, config) for user in users]
+        parts = {name: items.take([i for i, w in enumerate(where) if w == name]) for name in SPLITS}
+        membership = {name: [u for u, w in zip(users, where) if w == name] for name in SPLITS}
+    else:
+        parts = {name: [] for name in SPLITS}
+        for item in items:
+            parts[split_of_user(user_of(item), config)].append(item)
+        membership = {name: [user_of(item) for item in parts[name]] for name in SPLITS}
+    splits = Splits(**parts, config=config, split_hash=split_hash_of(config, membership))
     assert_user_disjoint(splits, user_of)
     return splits

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pydantic import ValidationError
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.example_set import as_example_set
 from regen_bench.contracts.layout import DatasetLayout
 from regen_bench.contracts.tasks import RANKING, TEXT, kind_of
 from regen_bench.data.splits import MIN_SCORED_EXAMPLES, MIN_TRAIN_USERS, Splits
@@ -51,7 +52,7 @@ def check_train(splits: Splits, tasks: list[str], layout: DatasetLayout, dataset
     for task in tasks:
         if kind_of(task) is not TEXT:
             continue
-        have = sum(1 for e in train if task in e.references)
+        have = int(as_example_set(train).has_reference(task).sum())
         if have < MIN_TRAIN_USERS:
             raise RegenBenchError(
                 f"task {task!r} has no training narratives: none of the {len(train)} train user(s) of "
@@ -84,7 +85,7 @@ def check_enough_data(evaluation: Evaluation, tasks: list[str], layout: DatasetL
     """All the checks above, before fit; returns the warnings (`print_warnings` prints them)."""
     check_train(evaluation.splits, tasks, layout, dataset)
     warnings = check_evaluated(evaluation, split, layout, dataset)
-    if not evaluation.splits.validation:
+    if not len(evaluation.splits.validation):
         warnings.append(f"warning: the validation split of {dataset!r} is empty ({_counts(evaluation.splits)}); "
                         "models that tune on it get none")
     return warnings

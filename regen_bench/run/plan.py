@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.example_set import as_example_set
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import Model
 from regen_bench.contracts.tasks import DEFAULT_K, RANKING, TEXT, default_metrics, kind_of
@@ -65,7 +66,7 @@ def plan_run(config, loaded, model_cls: type[Model], dataset_name: str) -> RunPl
     if config.tasks:
         tasks = list(config.tasks)
     else:
-        has_targets = any(e.target is not None for e in loaded.examples)
+        has_targets = any(t is not None for t in as_example_set(loaded.examples).target_item_ids())
         tasks = default_tasks(loaded.available_tasks, has_targets, kinds)
     check_tasks(tasks, kinds, config.model, dataset_name)
     ranks = any(kind_of(t) is RANKING for t in tasks)

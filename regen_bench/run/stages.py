@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -16,6 +17,7 @@ from tqdm import tqdm
 
 from regen_bench.contracts.dataset import DatasetProvider
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.example_set import as_example_set
 from regen_bench.contracts.examples import Example
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import ContractError, Model
@@ -64,16 +66,20 @@ class Evaluation:
     per_task: dict[str, list[Example]]  # the examples each task is scored on
 
 
-def split_stage(examples: list[Example], tasks: list[str], *, split_config: SplitConfig, split: str,
+def split_stage(examples: Sequence[Example], tasks: list[str], *, split_config: SplitConfig, split: str,
                 limit: int | None, dataset_name: str) -> Evaluation:
-    splits = split_users_by_hash(examples, split_config)
-    evaluated = sorted(splits.get(split), key=lambda e: e.example_id)
+    """Split by user from the id column; sort the evaluated split by id, cut it to `limit`, and
+    build the Examples of only those rows."""
+    splits = split_users_by_hash(as_example_set(examples), split_config)
+    evaluated = splits.get(split).sorted_by_id()
     if limit is not None:
         evaluated = evaluated[:limit]
-    if not evaluated:
+    if not len(evaluated):
         raise RegenBenchError(f"the {split} split of {dataset_name!r} is empty; use a larger dataset")
-    per_task = {task: [e for e in evaluated if e.reference(task) is not None] for task in tasks}
-    return Evaluation(splits=splits, examples=evaluated, per_task=per_task)
+    scored = {task: evaluated.has_reference(task) for task in tasks}
+    built = list(evaluated)
+    per_task = {task: [e for e, keep in zip(built, scored[task]) if keep] for task in tasks}
+    return Evaluation(splits=splits, examples=built, per_task=per_task)
 
 
 # -- read the generation cache ---------------------------------------------------------
