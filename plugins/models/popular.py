@@ -23,6 +23,7 @@ from pydantic import Field
 
 from regen_bench import as_example_set, hookimpl
 from regen_bench.contracts.model import Model, ModelOptions
+from regen_bench.contracts.tasks import task_kind
 
 
 class PopularOptions(ModelOptions):
@@ -90,6 +91,8 @@ class PopularModel(Model):
         self.narrative_by_task: dict[str, str] = {}
         train = as_example_set(train).sorted_by_id()
         for task in tasks:
+            if task_kind(task) != "text":  # next_item ranks items (below); its "reference" is an asin
+                continue
             rows = np.flatnonzero(train.has_reference(task))
             if len(rows) == 0:
                 continue
