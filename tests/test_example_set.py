@@ -87,6 +87,15 @@ def test_slices_take_and_sort_make_sets_over_the_same_rows(both):
     assert list(s.filter([True, False, True, False])) == [built[0], built[2]]
 
 
+def test_adding_sets_concatenates_like_lists(both):
+    built, s = both
+    joined = s[:2] + s[3:]
+    assert isinstance(joined, ExampleSet) and list(joined) == built[:2] + built[3:]
+    other_store = ExampleSet.from_examples(built[:1])
+    assert s[:1] + other_store == [built[0], built[0]]  # two stores: a list, as lists give
+    assert built[:1] + s[1:2] == built[:2] and s[1:2] + built[:1] == [built[1], built[0]]
+
+
 def test_columns_equal_what_the_examples_say(both):
     built, s = both
     for part, expected in ((s, built), (s.take([2, 0, 3]), [built[2], built[0], built[3]]), (s[1:1], [])):

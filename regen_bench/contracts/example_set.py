@@ -273,6 +273,19 @@ class ExampleSet(Sequence):
 
     __hash__ = None
 
+    def __add__(self, other):
+        """`train + validation`, as with lists: a set over the same store, else a list of Examples."""
+        if isinstance(other, ExampleSet) and other._store is self._store:
+            return self._with(np.concatenate([self._rows, other._rows]))
+        if isinstance(other, (ExampleSet, list, tuple)):
+            return list(self) + list(other)
+        return NotImplemented
+
+    def __radd__(self, other):
+        if isinstance(other, (list, tuple)):
+            return list(other) + list(self)
+        return NotImplemented
+
     def iter_batches(self, size: int = BATCH) -> Iterator[list[Example]]:
         """The Examples in order, `size` at a time (only the current batch is held)."""
         size = max(1, int(size))
