@@ -194,3 +194,31 @@ def test_analyze_soft_tokens_rejects_other_models(tmp_path):
     (run_dir,) = sorted(p.parent for p in results_dir.glob("*/results.json"))
     result = CliRunner().invoke(main, ["analyze", "soft-tokens", str(run_dir)])
     assert result.exit_code == 2 and "has no soft tokens" in result.output
+
+
+def test_streamed_training_rows_are_the_rows_built_up_front_and_train_the_same_model(splits, monkeypatch):
+    """Above STREAM_ROWS_ABOVE rows, training builds each batch's rows when it needs them:
+    the same Rows bit for bit (the target tokens still come from one call), so the same
+    losses and narratives; only `train_rows_built` says which way they were built."""
+    import regen_bench_plugins.models.fusion as fusion
+    from regen_bench_plugins.models.fusion import SoftTokenModel
+    from regen_bench_plugins.models.fusion.soft_tokens.sequences import StreamedRows
+
+    up_front = fitted(SoftTokenModel, splits, reuse_weights=False)
+    users = sorted(splits.train, key=lambda e: e.example_id)[:40]
+    eager = up_front._rows(users, with_targets=True)
+    monkeypatch.setattr(fusion, "STREAM_ROWS_ABOVE", 0)
+    streamed_rows = up_front._rows(users, with_targets=True)
+    assert isinstance(eager, list) and isinstance(streamed_rows, StreamedRows)
+    assert list(streamed_rows.lengths) == [len(r) for r in eager]
+    for a, b in zip(eager, streamed_rows.take(range(len(eager)))):
+        assert np.array_equal(a.features, b.features) and np.array_equal(a.kinds, b.kinds)
+        assert (a.prompt_ids, a.target_ids) == (b.prompt_ids, b.target_ids)
+
+    streamed = fitted(SoftTokenModel, splits, reuse_weights=False)
+    assert streamed.train_report["train_loss"] == up_front.train_report["train_loss"]
+    assert streamed.train_report["validation_loss"] == up_front.train_report["validation_loss"]
+    assert (up_front.train_report["train_rows_built"], streamed.train_report["train_rows_built"]) == (
+        "up front", "per batch")
+    examples = [e for e in splits.test if "endorsement" in e.references][:3]
+    assert streamed.generate(examples, "endorsement") == up_front.generate(examples, "endorsement")

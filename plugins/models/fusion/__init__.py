@@ -33,6 +33,11 @@ from regen_bench_plugins.encoders import devices
 from regen_bench_plugins.encoders.options import EncoderOptions, make_cf, make_text
 
 DEFAULT_TARGET_TASKS = ("purchase_reason", "endorsement")
+# Training rows above this many are built a batch at a time (soft_tokens.sequences.StreamedRows):
+# Office's ~80k training users make ~240k rows, ~1.8 GB of features built up front. Below it
+# they are built once, which is faster (a streamed build redoes each row's features every epoch).
+STREAM_ROWS_ABOVE = 50_000
+ROW_CHUNK = 1024  # rows whose history features are computed in one call (each row's are its own)
 
 
 class SoftTokenOptions(EncoderOptions):
@@ -145,7 +150,7 @@ class SoftTokenModel(Model):
         from regen_bench.util.hashing import hash_config
         from regen_bench_plugins.models.fusion.soft_tokens import backbones
         from regen_bench_plugins.models.fusion.soft_tokens.adapter import SoftTokenAdapter
-        from regen_bench_plugins.models.fusion.soft_tokens.sequences import FeatureBuilder
+        from regen_bench_plugins.models.fusion.soft_tokens.sequences import FeatureBuilder, StreamedRows, take_rows
         from regen_bench_plugins.models.fusion.soft_tokens.training import train as train_adapter
         from regen_bench_plugins.models.fusion.soft_tokens.weights_cache import WeightsCache, data_fingerprint
 
@@ -210,7 +215,7 @@ class SoftTokenModel(Model):
             val_rows = self._rows(validation, with_targets=True)
             if len(val_rows) > o.max_validation_rows:
                 keep = np.sort(rng.choice(len(val_rows), size=o.max_validation_rows, replace=False))
-                val_rows = [val_rows[i] for i in keep]
+                val_rows = take_rows(val_rows, keep)
             report, best = train_adapter(
                 self.backbone, self.adapter, train_rows, val_rows, epochs=o.epochs, patience=o.patience,
                 lr=self._learning_rate(), batch_size=o.batch_size, weight_decay=o.weight_decay, seed=seed,
@@ -218,6 +223,7 @@ class SoftTokenModel(Model):
             )
             self.train_report = report.as_dict()
             self.train_report["train_rows"] = len(train_rows)
+            self.train_report["train_rows_built"] = "per batch" if isinstance(train_rows, StreamedRows) else "up front"
             self.train_report["validation_rows"] = len(val_rows)
             cache.save(key, best, self.train_report, tokenizer if o.lm == backbones.TINY else None)
         self.fit_seconds = time.perf_counter() - started
@@ -243,18 +249,54 @@ class SoftTokenModel(Model):
         return self.features.examples(list(examples), with_target=self._sees_target(task))
 
     def _rows(self, examples, *, with_targets: bool):
-        from regen_bench_plugins.models.fusion.soft_tokens.sequences import Row
+        """The training (or validation) rows of `examples` for every task: a list when there are
+        at most STREAM_ROWS_ABOVE of them, else a `StreamedRows` that builds each batch's rows
+        when training asks for it. Both give the same Rows, bit for bit."""
+        import numpy as np
 
-        codec = self.backbone.codec
-        limit = self.options.max_target_tokens
-        rows = []
+        from regen_bench_plugins.models.fusion.soft_tokens.sequences import StreamedRows
+
+        entries, lengths = [], []
         for task in self.tasks:
             chosen = [e for e in examples if task in e.references] if with_targets else list(examples)
-            for e, (features, kinds) in zip(chosen, self._row_features(chosen, task)):
-                target = None
-                if with_targets:
-                    target = codec.encode(e.references[task])[:limit] + [codec.eos_id]
-                rows.append(Row(features, kinds, codec.encode(self._instruction(e, task)), target))
+            sees = self._sees_target(task)
+            targets = self.features.target_features(chosen) if sees else [None] * len(chosen)
+            for e, target in zip(chosen, targets):
+                entries.append((e, task, target))
+        if len(entries) <= STREAM_ROWS_ABOVE:
+            return self._build_rows(entries, with_targets)
+        for e, task, target in entries:
+            soft = min(len(e.history), self.options.history)
+            soft += (1 if self.options.pooled_token and soft else 0) + (1 if target is not None else 0)
+            text = len(self._prompt_ids(e, task)) + (len(self._target_ids(e, task)) if with_targets else 0)
+            lengths.append(soft + text)
+        return StreamedRows(entries, np.asarray(lengths), lambda part: self._build_rows(part, with_targets))
+
+    def _prompt_ids(self, example, task: str) -> list[int]:
+        return self.backbone.codec.encode(self._instruction(example, task))
+
+    def _target_ids(self, example, task: str) -> list[int]:
+        codec = self.backbone.codec
+        return codec.encode(example.references[task])[: self.options.max_target_tokens] + [codec.eos_id]
+
+    def _build_rows(self, entries: list[tuple], with_targets: bool) -> list:
+        """Rows of (example, task, target features) entries."""
+        import numpy as np
+
+        from regen_bench_plugins.models.fusion.soft_tokens.adapter import TARGET
+        from regen_bench_plugins.models.fusion.soft_tokens.sequences import Row
+
+        histories = []  # in chunks: the (B, history, d_in) arrays of one call would be GBs
+        for start in range(0, len(entries), ROW_CHUNK):
+            part = entries[start : start + ROW_CHUNK]
+            histories += self.features.examples([e for e, _, _ in part], with_target=False)
+        rows = []
+        for (e, task, target), (features, kinds) in zip(entries, histories):
+            if target is not None:
+                features = np.concatenate([features, target], axis=0).astype(np.float32, copy=False)
+                kinds = np.append(kinds, TARGET)
+            rows.append(Row(features, kinds, self._prompt_ids(e, task),
+                            self._target_ids(e, task) if with_targets else None))
         return rows
 
     # -- generation -----------------------------------------------------------------------

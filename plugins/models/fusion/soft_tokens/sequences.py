@@ -130,9 +130,27 @@ class FeatureBuilder:
         text = self.text.encode_purchases(purchases) if self.text is not None else None
         return self._combine(cf, text)
 
-    def examples(self, examples: list, with_target: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    def target_features(self, examples: list) -> list[np.ndarray | None]:
+        """Per example its target item's (1, d_in) features (None without a target), from one
+        call over every target: the whitening product over a different number of rows can
+        differ in the last bits, so a build that streams still takes these from one call."""
+        targets = [Purchase(item=e.target.item) for e in examples if e.target is not None]
+        features = self.purchases(targets)
+        out, t = [], 0
+        for example in examples:
+            if example.target is None:
+                out.append(None)
+            else:
+                out.append(features[t : t + 1])
+                t += 1
+        return out
+
+    def examples(self, examples: list, with_target: bool,
+                 target_features: list[np.ndarray | None] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per example: (features (n, d_in), kinds (n,)): history items oldest first, then the
-        pooled token (when enabled), then the target (when `with_target` and there is one)."""
+        pooled token (when enabled), then the target (when `with_target` and there is one;
+        `target_features` as `target_features` gives them, else computed here). The history
+        tokens of an example do not depend on the others in the call."""
         from regen_bench_plugins.encoders.history import history_features
 
         from .adapter import HISTORY, POOLED, TARGET
@@ -143,21 +161,53 @@ class FeatureBuilder:
         combined = self._combine(hist.cf, hist.text)  # (B, L, d_in)
         # The target token is the item alone, never its review: the review is written after
         # the purchase the task is about, and a test example does not show it (ModelInput).
-        targets = [Purchase(item=e.target.item) for e in examples if e.target is not None] if with_target else []
-        target_features = self.purchases(targets)
-        out, t = [], 0
+        if with_target and target_features is None:
+            target_features = self.target_features(examples)
+        out = []
         for b, example in enumerate(examples):
             rows = combined[b][hist.mask[b]]
             kinds = np.full(len(rows), HISTORY, dtype=np.int64)
             if self.pooled and len(rows):
                 rows = np.concatenate([rows, normalise_rows(rows.mean(axis=0, keepdims=True))], axis=0)
                 kinds = np.append(kinds, POOLED)
-            if with_target and example.target is not None:
-                rows = np.concatenate([rows, target_features[t : t + 1]], axis=0)
+            if with_target and target_features[b] is not None:
+                rows = np.concatenate([rows, target_features[b]], axis=0)
                 kinds = np.append(kinds, TARGET)
-                t += 1
             out.append((rows.astype(np.float32, copy=False), kinds))
         return out
+
+
+class StreamedRows:
+    """Training rows built a batch at a time (`take`), each the Row an up-front build gives.
+
+    Holds per row only its example, task, length and target-token features (see
+    `FeatureBuilder.target_features`); the history tokens and token ids are built when a
+    batch asks for them, so a training set's rows cost a few hundred bytes each instead of
+    their whole feature matrices. `build(entries)` turns (example, task, target features)
+    entries into Rows."""
+
+    def __init__(self, entries: list[tuple], lengths: np.ndarray, build):
+        self._entries = entries
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, index: int) -> Row:
+        return self._build([self._entries[index]])[0]
+
+    def take(self, indices) -> list[Row]:
+        return self._build([self._entries[int(i)] for i in indices])
+
+
+def take_rows(rows, indices) -> list[Row]:
+    """`rows[i]` for each index: one build for a `StreamedRows`, a lookup for a list."""
+    return rows.take(indices) if isinstance(rows, StreamedRows) else [rows[i] for i in indices]
+
+
+def row_lengths(rows) -> np.ndarray | list[int]:
+    return rows.lengths if isinstance(rows, StreamedRows) else [len(r) for r in rows]
 
 
 def drop_history_items(row: Row, rng: np.random.Generator, p: float) -> Row:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .sequences import IGNORE, Row, assemble, drop_history_items, drop_part
+from .sequences import IGNORE, Row, assemble, drop_history_items, drop_part, row_lengths, take_rows
 
 
 @dataclass
@@ -53,10 +53,11 @@ class TrainReport:
 def batches(rows: list[Row], batch_size: int, rng: np.random.Generator | None) -> list[list[int]]:
     """Row indices per batch; with `rng`, a shuffled, length-sorted-in-blocks order."""
     order = np.arange(len(rows)) if rng is None else rng.permutation(len(rows))
+    lengths = row_lengths(rows)
     block = batch_size * 16
     out = []
     for start in range(0, len(order), block):
-        chunk = sorted(order[start : start + block].tolist(), key=lambda i: (len(rows[i]), i))
+        chunk = sorted(order[start : start + block].tolist(), key=lambda i: (int(lengths[i]), i))
         out += [chunk[s : s + batch_size] for s in range(0, len(chunk), batch_size)]
     if rng is not None:
         out = [out[i] for i in rng.permutation(len(out))]
@@ -90,7 +91,7 @@ def validation_loss(backbone, adapter, rows: list[Row], batch_size: int) -> floa
     backbone.model.eval()
     with torch.no_grad():
         for batch in batches(rows, batch_size, None):
-            loss, n = sequence_loss(backbone, adapter, [rows[i] for i in batch])
+            loss, n = sequence_loss(backbone, adapter, take_rows(rows, batch))
             total += float(loss)
             count += n
     return total / max(count, 1)
@@ -161,7 +162,7 @@ def train(
             backbone.model.train()
         running, running_n = 0.0, 0
         for batch in batches(train_rows, batch_size, generator):
-            rows = [drop_history_items(train_rows[i], generator, item_dropout) for i in batch]
+            rows = [drop_history_items(row, generator, item_dropout) for row in take_rows(train_rows, batch)]
             rows = [drop_part(row, generator, part_dropout, part_slices) for row in rows]
             loss_sum, n = sequence_loss(backbone, adapter, rows, dropout)
             loss = loss_sum / max(n, 1)
