@@ -149,3 +149,28 @@ def test_as_example_set_keeps_a_set_and_wraps_a_list():
     wrapped = as_example_set(examples())
     assert isinstance(wrapped, ExampleSet) and list(wrapped) == examples()
     assert len(as_example_set([])) == 0 and as_example_set([]).history_item_ids()[0].tolist() == [0]
+
+
+@pytest.mark.parametrize("kind", ["from_examples", "records"])
+def test_a_table_in_many_chunks_reads_as_one(kind):
+    """The Arrow cache's columns come in chunks; reading rows and columns in any order gives
+    what one chunk gives (take_rows reads each row from its own chunk, never concatenating)."""
+    import pyarrow as pa
+
+    from regen_bench.contracts.example_set import _Store
+
+    whole = ExampleSet.from_examples(examples()) if kind == "from_examples" else record_set()
+    table = whole._store.table
+    chunked = pa.Table.from_batches([b for i in range(table.num_rows) for b in table.slice(i, 1).to_batches()])
+    assert chunked.column(0).num_chunks == table.num_rows
+    split = ExampleSet(_Store(chunked, whole._store.layout))
+    order = [3, 0, 2, 1, 2]
+    a, b = whole.take(order), split.take(order)
+    assert list(a) == list(b) == [examples()[i] for i in order]
+    assert a.example_ids == b.example_ids and a.target_item_ids() == b.target_item_ids()
+    assert a.history_item_ids()[0].tolist() == b.history_item_ids()[0].tolist()
+    assert a.history_item_ids()[1].to_pylist() == b.history_item_ids()[1].to_pylist()
+    for task in ("user_summary", "user_profile", "purchase_reason", "extra", "next_item", "absent"):
+        assert a.references(task) == b.references(task), task
+        assert a.has_reference(task).tolist() == b.has_reference(task).tolist(), task
+    assert list(split.take([])) == [] and split.take([]).references("user_summary") == []

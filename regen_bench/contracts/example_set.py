@@ -128,6 +128,44 @@ def _offsets(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     return offsets - offsets[0], values
 
 
+def take_rows(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, per_chunk=None) -> pa.Array:
+    """`column.take(rows)` that reads only the chosen rows' chunks: pyarrow's ChunkedArray.take
+    concatenates every chunk first (a 100k-user record column: ~1 GB for 500 rows).
+    `per_chunk(chunk) -> array` (e.g. one map key's values) is applied to each chunk first."""
+    rows = np.asarray(rows, dtype=np.int64)
+    chunks = [column] if isinstance(column, pa.Array) else list(column.chunks)
+    if len(rows) == 0 or not chunks:
+        first = chunks[0] if chunks else pa.array([], column.type)
+        return (per_chunk(first) if per_chunk is not None else first).slice(0, 0)
+    if len(chunks) == 1:
+        chunk = chunks[0] if per_chunk is None else per_chunk(chunks[0])
+        return chunk.take(pa.array(rows, pa.int64()))
+    bounds = np.cumsum([0] + [len(chunk) for chunk in chunks])
+    chunk_of = np.searchsorted(bounds, rows, side="right") - 1
+    pieces, positions = [], []
+    for c in np.unique(chunk_of):
+        where = np.flatnonzero(chunk_of == c)
+        chunk = chunks[int(c)] if per_chunk is None else per_chunk(chunks[int(c)])
+        pieces.append(chunk.take(pa.array(rows[where] - bounds[c], pa.int64())))
+        positions.append(where)
+    inverse = np.empty(len(rows), dtype=np.int64)
+    inverse[np.concatenate(positions)] = np.arange(len(rows), dtype=np.int64)
+    return pa.concat_arrays(pieces).take(pa.array(inverse, pa.int64()))
+
+
+def _history_asins(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """(int64 offsets of n + 1, flat asins) of the list-of-purchase `history` column, a chunk
+    at a time, so the purchases' other fields (titles, categories) are never copied."""
+    offsets, asins, base = [np.zeros(1, dtype=np.int64)], [], 0
+    for chunk in column.chunks:
+        chunk_offsets, purchases = _offsets(chunk)
+        asins.append(pc.struct_field(purchases, "asin"))
+        offsets.append(chunk_offsets[1:] + base)
+        base += int(chunk_offsets[-1])
+    values = pa.concat_arrays(asins) if asins else pa.array([], pa.string())
+    return np.concatenate(offsets), values
+
+
 class _Store:
     """A table and how its rows become Examples; the derived columns computed once."""
 
@@ -154,9 +192,9 @@ class _Store:
 
     def build(self, rows: np.ndarray) -> list[Example]:
         if self.layout is None:
-            texts = self.table.column("example").take(pa.array(rows, pa.int64())).to_pylist()
+            texts = take_rows(self.table.column("example"), rows).to_pylist()
             return [Example.model_validate_json(t) for t in texts]
-        texts = self.table.column("record").take(pa.array(rows, pa.int64())).to_pylist()
+        texts = take_rows(self.table.column("record"), rows).to_pylist()
         return [build_example(RegenRecord.model_validate_json(t), self.layout) for t in texts]
 
     def history_and_target(self) -> tuple[np.ndarray, pa.Array, pa.Array]:
@@ -169,19 +207,34 @@ class _Store:
                 self._derived["history"] = _split_target(self.table, self.layout.target)
         return self._derived["history"]
 
-    def texts(self, task: str) -> pa.Array:
-        """Per row, the text `Example.reference(task)` gives for a text task (null where none)."""
-        key = ("text", task)
+    def _text_column(self, task: str) -> tuple[pa.ChunkedArray, str | None]:
+        if self.layout is None:
+            return self.table.column("references"), task
+        return self.table.column("strings"), self.layout.tasks.get(task)
+
+    def has_text(self, task: str) -> np.ndarray:
+        """Per row, whether `Example.reference(task)` has a text for a text task; computed a
+        chunk at a time and kept as booleans (the texts themselves are never held)."""
+        key = ("has", task)
         if key not in self._derived:
-            if self.layout is None:
-                column, path = self.table.column("references"), task
-            else:
-                column, path = self.table.column("strings"), self.layout.tasks.get(task)
+            column, path = self._text_column(task)
             if path is None:
-                self._derived[key] = pa.nulls(self.n, pa.string())
+                self._derived[key] = np.zeros(self.n, dtype=bool)
             else:
-                self._derived[key] = pc.map_lookup(column, pa.scalar(path, pa.string()), "first").combine_chunks()
+                key_scalar = pa.scalar(path, pa.string())
+                parts = [np.asarray(pc.map_lookup(chunk, key_scalar, "first").is_valid(), dtype=bool)
+                         for chunk in column.chunks]
+                self._derived[key] = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
         return self._derived[key]
+
+    def texts_at(self, task: str, rows: np.ndarray) -> pa.Array:
+        """The text `Example.reference(task)` gives for a text task, at these rows (null where none)."""
+        column, path = self._text_column(task)
+        if path is None:
+            return pa.nulls(len(rows), pa.string())
+        key = pa.scalar(path, pa.string())
+        # The lookup per chunk, then the rows: only this task's texts are copied, not every string.
+        return take_rows(column, rows, lambda chunk: pc.map_lookup(chunk, key, "first"))
 
 
 def _reopen(path: str, layout: DatasetLayout | None) -> _Store:
@@ -190,8 +243,7 @@ def _reopen(path: str, layout: DatasetLayout | None) -> _Store:
 
 def _split_target(table: pa.Table, mode: str) -> tuple[np.ndarray, pa.Array, pa.Array]:
     """`_target_from` of contracts/examples.py, on columns: the history less the target, and the target."""
-    offsets, purchases = _offsets(table.column("history"))
-    values = pc.struct_field(purchases, "asin")
+    offsets, values = _history_asins(table.column("history"))
     lengths = np.diff(offsets)
     last = table.column("last_asin").combine_chunks()
     has_last = np.asarray(last.is_valid(), dtype=bool) if mode != "last_of_history" else np.zeros(len(lengths), bool)
@@ -310,7 +362,7 @@ class ExampleSet(Sequence):
     # -- columns ------------------------------------------------------------------------
 
     def _column(self, array) -> pa.Array:
-        return array.take(pa.array(self._rows, pa.int64()))
+        return take_rows(array, self._rows)
 
     @property
     def rows(self) -> np.ndarray:
@@ -343,7 +395,7 @@ class ExampleSet(Sequence):
     def _reference_array(self, task: str) -> pa.Array:
         if kind_of(task) is RANKING:
             return self._column(self._store.history_and_target()[2])
-        return self._column(self._store.texts(task))
+        return self._store.texts_at(task, self._rows)
 
     def references(self, task: str) -> list[str | None]:
         """`Example.reference(task)` of each row, from columns."""
@@ -351,7 +403,9 @@ class ExampleSet(Sequence):
 
     def has_reference(self, task: str) -> np.ndarray:
         """Whether each row is scored on `task` (has a reference)."""
-        return np.asarray(self._reference_array(task).is_valid(), dtype=bool)
+        if kind_of(task) is RANKING:
+            return np.asarray(self._column(self._store.history_and_target()[2]).is_valid(), dtype=bool)
+        return self._store.has_text(task)[self._rows]
 
     def __reduce__(self):
         return (ExampleSet, (self._store, self._rows))
