@@ -81,7 +81,9 @@ def ensure_file(folder: Path, users: int, env: dict) -> tuple[Path, dict | None]
     if path.is_file():
         return path, None
     log = folder / f"generate-{users}.log"
-    figure = measure([*regen_bench_command(), "data", "generate", "--users", str(users), "-o", str(path)], env, log)
+    jobs = str(os.cpu_count() or 1)  # the same bytes for any number of processes
+    figure = measure([*regen_bench_command(), "data", "generate", "--users", str(users), "--jobs", jobs, "-o", str(path)],
+                     env, log)
     if figure["rc"] != 0:
         raise SystemExit(f"data generate --users {users} failed; see {log}")
     return path, figure

@@ -75,6 +75,17 @@ def test_gzip_output_is_deterministic_and_holds_the_same_lines(tmp_path):
     assert gzip.decompress(gz1) == plain
 
 
+def test_parallel_generation_writes_the_bytes_of_one_process(tmp_path, monkeypatch):
+    from regen_bench_plugins.datasets.synthetic import writer
+
+    monkeypatch.setattr(writer, "CHUNK_USERS", 16)  # 70 users: five ranges, the last one short
+    one = write_dataset(tmp_path / "one.jsonl", users=70, seed=4, items=3500).read_bytes()
+    two = write_dataset(tmp_path / "two.jsonl", users=70, seed=4, items=3500, jobs=2).read_bytes()
+    gz = write_dataset(tmp_path / "two.jsonl.gz", users=70, seed=4, items=3500, jobs=2).read_bytes()
+    assert one == two and gzip.decompress(gz) == one
+    assert one.count(b"\n") == 70
+
+
 def test_rejects_a_path_that_is_not_jsonl(tmp_path):
     with pytest.raises(RegenBenchError):
         write_dataset(tmp_path / "data.csv", users=5, seed=0)

@@ -86,13 +86,17 @@ def register_datasets(register):
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
     help="File to write (.jsonl or .jsonl.gz).",
 )
-def generate_command(users, seed, items, output):
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+    help="Processes generating users in parallel; the file's bytes are the same for any number.",
+)
+def generate_command(users, seed, items, output, jobs):
     """Write a seeded synthetic dataset in REGEN's format, every record carrying the
     synthetic marker, so runs on the file are labelled synthetic."""
     if users is None:
         users = DEFAULT_USERS
     items = catalogue_items(users, items)
-    written = write_dataset(output, users, seed, marker=synthetic_marker(seed), items=items)
+    written = write_dataset(output, users, seed, marker=synthetic_marker(seed), items=items, jobs=jobs)
     click.echo(f"wrote {users:,} synthetic users ({items:,} items, seed {seed}) to {written}")
 
 

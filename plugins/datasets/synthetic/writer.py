@@ -130,14 +130,23 @@ def generate_records(users: int, seed: int, items: int | None = None) -> Iterato
     _check(users, seed, items)
     world = World(int(seed), items=catalogue_items(users, items))
     seen: set[str] = set()  # membership only
-    for index in range(int(users)):
-        user_id = reviewer_id(int(seed), index)
-        if user_id in seen:  # astronomically unlikely; never silently duplicate a user
-            raise RegenBenchError(f"reviewer id collision at user {index}; choose another seed")
-        seen.add(user_id)
-        rng = _rng(int(seed), 1, index)
+    for index, record in _records(world, int(seed), 0, int(users)):
+        _check_unique(seen, record["reviewer_id"], index)
+        yield record
+
+
+def _records(world: World, seed: int, start: int, stop: int) -> Iterator[tuple[int, dict]]:
+    """(index, record) of users start..stop-1: each depends only on (seed, index, world)."""
+    for index in range(start, stop):
+        rng = _rng(seed, 1, index)
         story = sample_user(rng, world.pools, world.community_weights, world.params)
-        yield build_record(rng, user_id, story, world.catalogue)
+        yield index, build_record(rng, reviewer_id(seed, index), story, world.catalogue)
+
+
+def _check_unique(seen: set[str], user_id: str, index: int) -> None:
+    if user_id in seen:  # astronomically unlikely; never silently duplicate a user
+        raise RegenBenchError(f"reviewer id collision at user {index}; choose another seed")
+    seen.add(user_id)
 
 
 def dumps(record: dict) -> str:
@@ -145,7 +154,8 @@ def dumps(record: dict) -> str:
 
 
 def write_dataset(
-    path: str | os.PathLike, users: int, seed: int, *, marker: dict | None = None, items: int | None = None
+    path: str | os.PathLike, users: int, seed: int, *, marker: dict | None = None, items: int | None = None,
+    jobs: int = 1,
 ) -> Path:
     """Write the records to `path` atomically: `.jsonl`, or `.jsonl.gz` (deterministic gzip).
 
@@ -153,7 +163,8 @@ def write_dataset(
     contracts/records.py) of every record, as `data generate` does, so whoever loads the file labels its
     numbers synthetic. The `synthetic` dataset's own cached file is written without it:
     its provider labels it, and its bytes (and sha256, which leaderboards record) stay
-    those of generator version 1. `items` sets the catalogue size (default: grows with `users`)."""
+    those of generator version 1. `items` sets the catalogue size (default: grows with `users`).
+    `jobs` > 1 generates in that many processes, writing the same bytes."""
     _check(users, seed, items)
     path = Path(path)
     name = path.name.lower()
@@ -167,13 +178,17 @@ def write_dataset(
         if compressed:
             # No file name and mtime=0 in the header: same input, same bytes.
             with gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0) as gz:
-                _write_lines(gz, users, seed, marker, items)
+                _write_lines(gz, users, seed, marker, items, jobs)
         else:
-            _write_lines(handle, users, seed, marker, items)
+            _write_lines(handle, users, seed, marker, items, jobs)
     return path
 
 
-def _write_lines(binary, users: int, seed: int, marker: dict | None = None, items: int | None = None) -> None:
+def _write_lines(binary, users: int, seed: int, marker: dict | None = None, items: int | None = None,
+                 jobs: int = 1) -> None:
+    if jobs > 1 and users > CHUNK_USERS:
+        _write_lines_parallel(binary, users, seed, marker, items, jobs)
+        return
     batch: list[str] = []
     extra = {SYNTHETIC_MARKER: marker} if marker is not None else {}
     for record in generate_records(users, seed, items):
@@ -183,3 +198,48 @@ def _write_lines(binary, users: int, seed: int, marker: dict | None = None, item
             batch.clear()
     if batch:
         binary.write(("\n".join(batch) + "\n").encode("utf-8"))
+
+
+# Users per task of a parallel write: ~20 MB of JSON at 4,096, so a few in flight stay small.
+CHUNK_USERS = 4096
+_WORKER_WORLD: dict[tuple[int, int], World] = {}
+
+
+def _chunk_lines(seed: int, items: int, start: int, stop: int, marker: dict | None) -> tuple[bytes, list[str]]:
+    """The JSON lines of users start..stop-1 and their ids, in a worker process that builds
+    the world once (a module-level cache per process)."""
+    world = _WORKER_WORLD.get((seed, items))
+    if world is None:
+        _WORKER_WORLD.clear()
+        world = _WORKER_WORLD[(seed, items)] = World(seed, items=items)
+    extra = {SYNTHETIC_MARKER: marker} if marker is not None else {}
+    lines, ids = [], []
+    for _, record in _records(world, seed, start, stop):
+        lines.append(dumps({**record, **extra}))
+        ids.append(record["reviewer_id"])
+    return ("\n".join(lines) + "\n").encode("utf-8"), ids
+
+
+def _write_lines_parallel(binary, users: int, seed: int, marker, items: int | None, jobs: int) -> None:
+    """The same bytes as the one-process write: users are cut into ranges, generated in
+    `jobs` processes and written in index order, with at most 2 x jobs ranges in flight."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    size = catalogue_items(users, items)
+    ranges = [(start, min(start + CHUNK_USERS, users)) for start in range(0, users, CHUNK_USERS)]
+    seen: set[str] = set()
+    # spawn: a clean interpreter per worker (no forked locks or threads from the caller).
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        pending = []
+        next_range = 0
+        while next_range < len(ranges) or pending:
+            while next_range < len(ranges) and len(pending) < 2 * jobs:
+                start, stop = ranges[next_range]
+                pending.append((start, pool.submit(_chunk_lines, int(seed), size, start, stop, marker)))
+                next_range += 1
+            start, future = pending.pop(0)
+            data, ids = future.result()
+            for offset, user_id in enumerate(ids):
+                _check_unique(seen, user_id, start + offset)
+            binary.write(data)
