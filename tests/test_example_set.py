@@ -174,3 +174,21 @@ def test_a_table_in_many_chunks_reads_as_one(kind):
         assert a.references(task) == b.references(task), task
         assert a.has_reference(task).tolist() == b.has_reference(task).tolist(), task
     assert list(split.take([])) == [] and split.take([]).references("user_summary") == []
+
+
+def test_key_presence_read_from_keys_equals_a_lookup_of_the_texts():
+    """has_reference reads the strings map's keys (not its texts): the same booleans as
+    `map_lookup(...).is_valid()`, for null values, null rows, empty maps and slices."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from regen_bench.contracts.example_set import _rows_with_key
+
+    maps = pa.array(
+        [[("a", "1"), ("b", None)], None, [], [("b", "2")], [("c", "3"), ("a", None)], [("a", "4")]],
+        pa.map_(pa.string(), pa.string()),
+    )
+    for chunk in (maps, maps.slice(1, 4), maps.slice(3)):
+        for key in ("a", "b", "c", "z"):
+            lookup = np.asarray(pc.map_lookup(chunk, pa.scalar(key), "first").is_valid(), dtype=bool)
+            assert _rows_with_key(chunk, key).tolist() == lookup.tolist(), (key, len(chunk))

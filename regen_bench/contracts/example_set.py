@@ -128,25 +128,30 @@ def _offsets(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     return offsets - offsets[0], values
 
 
-def take_rows(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, per_chunk=None) -> pa.Array:
+def take_rows(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, per_chunk=None, after_take=None) -> pa.Array:
     """`column.take(rows)` that reads only the chosen rows' chunks: pyarrow's ChunkedArray.take
     concatenates every chunk first (a 100k-user record column: ~1 GB for 500 rows).
-    `per_chunk(chunk) -> array` (e.g. one map key's values) is applied to each chunk first."""
+    `per_chunk(chunk) -> array` (e.g. one map key's values) is applied to each chunk first;
+    `after_take(taken) -> array` to each chunk's taken rows (reads only those rows)."""
     rows = np.asarray(rows, dtype=np.int64)
     chunks = [column] if isinstance(column, pa.Array) else list(column.chunks)
+
+    def pick(chunk, positions):
+        chunk = chunk if per_chunk is None else per_chunk(chunk)
+        taken = chunk.take(pa.array(positions, pa.int64()))
+        return taken if after_take is None else after_take(taken)
+
     if len(rows) == 0 or not chunks:
         first = chunks[0] if chunks else pa.array([], column.type)
-        return (per_chunk(first) if per_chunk is not None else first).slice(0, 0)
+        return pick(first, np.zeros(0, dtype=np.int64))
     if len(chunks) == 1:
-        chunk = chunks[0] if per_chunk is None else per_chunk(chunks[0])
-        return chunk.take(pa.array(rows, pa.int64()))
+        return pick(chunks[0], rows)
     bounds = np.cumsum([0] + [len(chunk) for chunk in chunks])
     chunk_of = np.searchsorted(bounds, rows, side="right") - 1
     pieces, positions = [], []
     for c in np.unique(chunk_of):
         where = np.flatnonzero(chunk_of == c)
-        chunk = chunks[int(c)] if per_chunk is None else per_chunk(chunks[int(c)])
-        pieces.append(chunk.take(pa.array(rows[where] - bounds[c], pa.int64())))
+        pieces.append(pick(chunks[int(c)], rows[where] - bounds[c]))
         positions.append(where)
     inverse = np.empty(len(rows), dtype=np.int64)
     inverse[np.concatenate(positions)] = np.arange(len(rows), dtype=np.int64)
@@ -214,16 +219,15 @@ class _Store:
 
     def has_text(self, task: str) -> np.ndarray:
         """Per row, whether `Example.reference(task)` has a text for a text task; computed a
-        chunk at a time and kept as booleans (the texts themselves are never held)."""
+        chunk at a time from the map's keys and the values' validity, so the texts' bytes are
+        never read (they are most of the memory-mapped column), and kept as booleans."""
         key = ("has", task)
         if key not in self._derived:
             column, path = self._text_column(task)
             if path is None:
                 self._derived[key] = np.zeros(self.n, dtype=bool)
             else:
-                key_scalar = pa.scalar(path, pa.string())
-                parts = [np.asarray(pc.map_lookup(chunk, key_scalar, "first").is_valid(), dtype=bool)
-                         for chunk in column.chunks]
+                parts = [_rows_with_key(chunk, path) for chunk in column.chunks]
                 self._derived[key] = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
         return self._derived[key]
 
@@ -233,8 +237,25 @@ class _Store:
         if path is None:
             return pa.nulls(len(rows), pa.string())
         key = pa.scalar(path, pa.string())
-        # The lookup per chunk, then the rows: only this task's texts are copied, not every string.
-        return take_rows(column, rows, lambda chunk: pc.map_lookup(chunk, key, "first"))
+        # Per chunk, the rows first and then the lookup: only the chosen rows' strings are
+        # read (a lookup over a whole chunk would touch every text of the column).
+        return take_rows(column, rows, after_take=lambda taken: pc.map_lookup(taken, key, "first"))
+
+
+def _rows_with_key(chunk: pa.MapArray, path: str) -> np.ndarray:
+    """Per row of a map<string, string> chunk, whether `path` is a key with a non-null value
+    (what `map_lookup(..., "first").is_valid()` gives, the record's keys being unique)."""
+    offsets = np.asarray(chunk.offsets, dtype=np.int64)  # into the whole children, a slice or not
+    keys, items = chunk.keys, chunk.items
+    hit = np.asarray(pc.equal(keys, pa.scalar(path, pa.string())).fill_null(False), dtype=bool)
+    if items.null_count:
+        hit &= np.asarray(items.is_valid(), dtype=bool)
+    seen = np.zeros(len(hit) + 1, dtype=np.int64)
+    np.cumsum(hit, out=seen[1:])
+    has = seen[offsets[1:]] > seen[offsets[:-1]]
+    if chunk.null_count:
+        has &= np.asarray(chunk.is_valid(), dtype=bool)
+    return has
 
 
 def _reopen(path: str, layout: DatasetLayout | None) -> _Store:
