@@ -17,6 +17,7 @@ from regen_bench_plugins.models.retrieval import (
     RetrievalCFModel,
     RetrievalFusionModel,
     RetrievalTextEmbeddingModel,
+    nearest_rows,
 )
 
 pytestmark = pytest.mark.usefixtures("use_shared_cache")  # conftest: embed items once
@@ -130,6 +131,18 @@ def test_ties_go_to_the_smaller_user_id_among_users_with_a_reference():
     assert model.generate([_user("Q", ["y", "x"])], TASK) == ["narrative of A"]
     with pytest.raises(ValueError, match="no training narratives"):
         model.generate([_user("Q", ["x"])], "endorsement")
+
+
+def test_nearest_rows_in_blocks_equal_one_product_ties_included():
+    rng = np.random.default_rng(3)
+    matrix = rng.integers(-2, 3, size=(1000, 6)).astype(np.float32)  # small integers: many exact ties
+    queries = rng.integers(-2, 3, size=(40, 6)).astype(np.float32)
+    allowed = rng.random(1000) < 0.7
+    whole = queries @ matrix.T
+    whole[:, ~allowed] = -np.inf
+    expected = whole.argmax(axis=1)
+    for columns in (1000, 4096, 333, 7, 1):
+        assert nearest_rows(queries, matrix, allowed, columns=columns).tolist() == expected.tolist()
 
 
 def test_options_and_config():
