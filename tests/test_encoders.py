@@ -160,6 +160,22 @@ def test_history_features_are_right_aligned(use_shared_cache, cf, text):
     assert only_cf.text is None and np.array_equal(only_cf.cf, features.cf)
 
 
+@pytest.mark.parametrize("last_n", [1, 5, 50])
+def test_history_features_from_columns_equal_those_from_examples(use_shared_cache, splits, cf, text, last_n):
+    """An ExampleSet's features come from its history columns (no record parsed): the same
+    arrays, bit for bit, as from its Examples."""
+    from regen_bench_plugins.encoders.history import history_features_of
+
+    rows = splits.test.take(list(range(min(40, len(splits.test)))))
+    assert rows.history_columns() is not None
+    from_columns = history_features_of(rows, cf, text, last_n=last_n)
+    from_examples = history_features(list(rows), cf, text, last_n=last_n)
+    assert np.array_equal(from_columns.mask, from_examples.mask)
+    assert np.array_equal(from_columns.cf, from_examples.cf) and np.array_equal(from_columns.text, from_examples.text)
+    empty = history_features_of(rows.take([]), cf, None, last_n=last_n)
+    assert empty.cf.shape == (0, last_n, cf.dim) and empty.text is None
+
+
 def test_pooled_parts(use_shared_cache, cf, text):
     examples = [example("u1", cf.item_ids[:3]), example("u2", [cf.item_ids[5]]), example("u3", [])]
     features = history_features(examples, cf, text, last_n=4)

@@ -192,3 +192,16 @@ def test_key_presence_read_from_keys_equals_a_lookup_of_the_texts():
         for key in ("a", "b", "c", "z"):
             lookup = np.asarray(pc.map_lookup(chunk, pa.scalar(key), "first").is_valid(), dtype=bool)
             assert _rows_with_key(chunk, key).tolist() == lookup.tolist(), (key, len(chunk))
+
+
+def test_history_columns_are_the_examples_purchases_in_each_target_mode():
+    for mode in ("auto", "last_purchase", "last_of_history"):
+        layout = LAYOUT.model_copy(update={"target": mode})
+        built, s = examples(layout), record_set(layout)
+        for order in ([0, 1, 2, 3], [3, 1], []):
+            offsets, asins, titles, categories = s.take(order).history_columns()
+            chosen = [built[i] for i in order]
+            assert (offsets.tolist(), asins.to_pylist()) == csr(chosen), mode
+            assert titles.to_pylist() == [p.item.title for e in chosen for p in e.history]
+            assert categories.to_pylist() == [p.item.category for e in chosen for p in e.history]
+    assert ExampleSet.from_examples(examples()).history_columns() is None  # no titles kept: use the Examples

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
 
 from .text import l2_normalise
 
@@ -77,6 +78,59 @@ def history_features(
     if text is not None:
         if flat_purchases:
             vectors = l2_normalise(text.encode_purchases(flat_purchases))
+            text_out = np.zeros((batch, width, vectors.shape[1]), dtype=np.float32)
+            text_out[rows, cols] = vectors
+        else:
+            text_out = np.zeros((batch, width, text.dim), dtype=np.float32)
+    return HistoryFeatures(cf=cf_out, text=text_out, mask=mask)
+
+
+def history_features_of(examples, cf: "CFEncoder | None", text: "TextEncoder | None", last_n: int = 20) -> HistoryFeatures:
+    """`history_features` of an ExampleSet read from its history columns (asins, titles and
+    categories of its rows: no record is parsed, so a pass over a million users never reads
+    their JSON), the same arrays; from the Examples when the set has no such columns or the
+    text includes reviews."""
+    columns = getattr(examples, "history_columns", None)
+    columns = columns() if columns is not None and not (text is not None and text.include_review) else None
+    if columns is None:
+        return history_features(list(examples), cf, text, last_n)
+    return history_features_from_columns(*columns, cf=cf, text=text, last_n=last_n)
+
+
+def history_features_from_columns(offsets: np.ndarray, asins, titles, categories, *, cf: "CFEncoder | None",
+                                  text: "TextEncoder | None", last_n: int = 20) -> HistoryFeatures:
+    """`history_features` from CSR history columns (`ExampleSet.history_columns`): the last
+    `last_n` purchases of each row, right-aligned, the same arrays as from Examples."""
+    from .text import item_text
+
+    if last_n < 1:
+        raise ValueError("last_n must be at least 1")
+    offsets = np.asarray(offsets, dtype=np.int64)
+    batch, width = len(offsets) - 1, last_n
+    lengths = np.minimum(np.diff(offsets), width)
+    total = int(lengths.sum())
+    first = np.zeros(batch, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=first[1:])
+    within = np.arange(total, dtype=np.int64) - np.repeat(first, lengths)
+    picked = np.repeat(offsets[1:] - lengths, lengths) + within  # the tail, oldest first
+    rows = np.repeat(np.arange(batch, dtype=np.int64), lengths)
+    cols = width - np.repeat(lengths, lengths) + within
+    mask = np.zeros((batch, width), dtype=bool)
+    mask[rows, cols] = True
+    index = pa.array(picked, pa.int64())
+    tail_asins = asins.take(index).to_pylist() if total else []
+
+    cf_out = None
+    if cf is not None:
+        cf_out = np.zeros((batch, width, cf.dim), dtype=np.float32)
+        if total:
+            cf_out[rows, cols] = l2_normalise(cf.item_matrix(tail_asins))
+    text_out = None
+    if text is not None:
+        if total:
+            texts = [item_text(t, c) or a for t, c, a in
+                     zip(titles.take(index).to_pylist(), categories.take(index).to_pylist(), tail_asins)]
+            vectors = l2_normalise(text.encode_texts(texts))
             text_out = np.zeros((batch, width, vectors.shape[1]), dtype=np.float32)
             text_out[rows, cols] = vectors
         else:

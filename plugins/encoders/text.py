@@ -46,6 +46,13 @@ def l2_normalise(matrix: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
+def item_text(title: str | None, category: str | None) -> str:
+    """An item's text without its review: "title. category path" (either may be missing);
+    `purchase_text` falls back to the asin when both are."""
+    parts = [(title or "").strip(), (category or "").strip()]
+    return ". ".join(p for p in parts if p)
+
+
 class TextEncoder:
     """Sentence-transformers embeddings of item text, cached on disk by (model id, text sha256).
 
@@ -114,8 +121,7 @@ class TextEncoder:
     def purchase_text(self, purchase: "Purchase") -> str:
         """Title + category path (+ review summary / text, truncated, when include_review)."""
         item = purchase.item
-        parts = [(item.title or "").strip(), (item.category or "").strip()]
-        text = ". ".join(p for p in parts if p)
+        text = item_text(item.title, item.category)
         if self.include_review and purchase.review is not None:
             review = " ".join(
                 p.strip() for p in (purchase.review.summary or "", purchase.review.text or "") if p and p.strip()

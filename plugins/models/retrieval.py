@@ -52,13 +52,14 @@ class RetrievalOptions(EncoderOptions, _LastN):
 
 def pooled_histories(examples, kind: str, cf, text, last_n: int, chunk: int = 1024) -> np.ndarray:
     """(n, d) pooled history embeddings of `kind`, L2-normalised (chunks bound the memory)."""
-    from regen_bench_plugins.encoders.history import history_features, pooled
+    from regen_bench_plugins.encoders.history import history_features_of, pooled
     from regen_bench_plugins.encoders.text import l2_normalise
 
     parts = []
     for start in range(0, len(examples), chunk):
-        batch = list(examples[start : start + chunk])  # one chunk of Examples at a time
-        features = history_features(
+        # One chunk at a time: an ExampleSet's history columns, else its Examples.
+        batch = examples[start : start + chunk]
+        features = history_features_of(
             batch, cf if kind in ("cf", "fusion") else None, text if kind in ("text", "fusion") else None, last_n
         )
         parts.append(l2_normalise(pooled(features, kind)))

@@ -212,6 +212,26 @@ class _Store:
                 self._derived["history"] = _split_target(self.table, self.layout.target)
         return self._derived["history"]
 
+    def history_columns(self, rows: np.ndarray) -> tuple[np.ndarray, pa.Array, pa.Array, pa.Array] | None:
+        """(int64 offsets of len(rows) + 1, asins, titles, categories) of these rows' histories
+        as `Example.history` gives them (the target left out), copied from these rows of the
+        history column only; None for a table of Examples (it keeps only the asins)."""
+        if self.layout is None:
+            return None
+        kept_offsets = self.history_and_target()[0]
+        kept = (kept_offsets[rows + 1] - kept_offsets[rows]).astype(np.int64)
+        lists = take_rows(self.table.column("history"), rows)
+        starts = np.asarray(lists.offsets, dtype=np.int64)
+        purchases = lists.values.slice(int(starts[0]), int(starts[-1] - starts[0]))
+        lengths = np.diff(starts)
+        # `Example.history` is a prefix of the record's purchases (at most the last one is the target).
+        within = np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(starts[:-1] - starts[0], lengths)
+        keep = pa.array(within < np.repeat(kept, lengths))
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(kept, out=offsets[1:])
+        fields = [pc.struct_field(purchases, name).filter(keep) for name in ("asin", "title", "category")]
+        return (offsets, *fields)
+
     def _text_column(self, task: str) -> tuple[pa.ChunkedArray, str | None]:
         if self.layout is None:
             return self.table.column("references"), task
@@ -409,6 +429,12 @@ class ExampleSet(Sequence):
             return out, pa.array([], pa.string())
         index = np.repeat(starts - out[:-1], lengths) + np.arange(out[-1], dtype=np.int64)
         return out, values.take(pa.array(index, pa.int64()))
+
+    def history_columns(self) -> tuple[np.ndarray, pa.Array, pa.Array, pa.Array] | None:
+        """CSR of each row's history purchases (`Example.history` order) with the item text
+        fields: (int64 offsets of n + 1, asins, titles, categories), read from these rows only;
+        None when the set was built from Examples (use the Examples then)."""
+        return self._store.history_columns(self._rows)
 
     def target_item_ids(self) -> list[str | None]:
         return self._column(self._store.history_and_target()[2]).to_pylist()
