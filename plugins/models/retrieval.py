@@ -55,18 +55,21 @@ def pooled_histories(examples, kind: str, cf, text, last_n: int, chunk: int = 10
     from regen_bench_plugins.encoders.history import history_features_of, pooled
     from regen_bench_plugins.encoders.text import l2_normalise
 
-    parts = []
+    out = None  # filled chunk by chunk: no list of parts concatenated (twice the matrix at the end)
     for start in range(0, len(examples), chunk):
         # One chunk at a time: an ExampleSet's history columns, else its Examples.
         batch = examples[start : start + chunk]
         features = history_features_of(
             batch, cf if kind in ("cf", "fusion") else None, text if kind in ("text", "fusion") else None, last_n
         )
-        parts.append(l2_normalise(pooled(features, kind)))
-    if not parts:
+        part = l2_normalise(pooled(features, kind))
+        if out is None:
+            out = np.empty((len(examples), part.shape[1]), dtype=part.dtype)
+        out[start : start + len(part)] = part
+    if out is None:
         width = (cf.dim if kind != "text" else 0) + (text.dim if kind != "cf" else 0)
         return np.zeros((0, width), dtype=np.float32)
-    return np.concatenate(parts, axis=0)
+    return out
 
 
 # Training users compared with a batch of queries at once: 256 queries x 131,072 users of

@@ -36,6 +36,7 @@ from regen_bench.contracts.examples import Example, build_example
 from regen_bench.contracts.layout import DatasetLayout
 from regen_bench.contracts.records import RegenRecord
 from regen_bench.contracts.tasks import RANKING, kind_of
+from regen_bench.util.mapped_pages import MappedArrowFile
 
 BATCH = 1024
 
@@ -128,18 +129,24 @@ def _offsets(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     return offsets - offsets[0], values
 
 
-def take_rows(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, per_chunk=None, after_take=None) -> pa.Array:
+def take_rows(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, per_chunk=None, after_take=None,
+              done=None) -> pa.Array:
     """`column.take(rows)` that reads only the chosen rows' chunks: pyarrow's ChunkedArray.take
     concatenates every chunk first (a 100k-user record column: ~1 GB for 500 rows).
     `per_chunk(chunk) -> array` (e.g. one map key's values) is applied to each chunk first;
-    `after_take(taken) -> array` to each chunk's taken rows (reads only those rows)."""
+    `after_take(taken) -> array` to each chunk's taken rows (reads only those rows);
+    `done(chunk)` is called once a chunk's rows are copied (e.g. to release its pages)."""
     rows = np.asarray(rows, dtype=np.int64)
     chunks = [column] if isinstance(column, pa.Array) else list(column.chunks)
 
     def pick(chunk, positions):
+        source = chunk
         chunk = chunk if per_chunk is None else per_chunk(chunk)
         taken = chunk.take(pa.array(positions, pa.int64()))
-        return taken if after_take is None else after_take(taken)
+        taken = taken if after_take is None else after_take(taken)
+        if done is not None:
+            done(source)
+        return taken
 
     if len(rows) == 0 or not chunks:
         first = chunks[0] if chunks else pa.array([], column.type)
@@ -158,7 +165,7 @@ def take_rows(column: pa.ChunkedArray | pa.Array, rows: np.ndarray, per_chunk=No
     return pa.concat_arrays(pieces).take(pa.array(inverse, pa.int64()))
 
 
-def _history_asins(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+def _history_asins(column: pa.ChunkedArray, release=None) -> tuple[np.ndarray, pa.Array]:
     """(int64 offsets of n + 1, flat asins) of the list-of-purchase `history` column, a chunk
     at a time, so the purchases' other fields (titles, categories) are never copied."""
     offsets, asins, base = [np.zeros(1, dtype=np.int64)], [], 0
@@ -168,6 +175,8 @@ def _history_asins(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
         offsets.append(chunk_offsets[1:] + base)
         base += int(chunk_offsets[-1])
     values = pa.concat_arrays(asins) if asins else pa.array([], pa.string())
+    if release is not None:  # the asins are copied: the column's pages can go
+        release(column)
     return np.concatenate(offsets), values
 
 
@@ -175,10 +184,18 @@ class _Store:
     """A table and how its rows become Examples; the derived columns computed once."""
 
     def __init__(self, table: pa.Table, layout: DatasetLayout | None = None, path: str | None = None):
-        self.table = table
+        # A set over a file maps the file itself, so that it can hand back the pages a pass
+        # has read (`release`; util/mapped_pages.py): the same bytes as `table`.
+        self.mapped = MappedArrowFile(path) if path is not None and Path(path).is_file() else None
+        self.table = self.mapped.table if self.mapped is not None else table
         self.layout = layout
         self.path = path
         self._derived: dict[str, object] = {}
+
+    def release(self, array) -> None:
+        """Drop the resident pages a pass over `array` (a column or chunk of this file) read."""
+        if self.mapped is not None:
+            self.mapped.release(array)
 
     def __reduce__(self):
         if self.path is not None:
@@ -197,9 +214,9 @@ class _Store:
 
     def build(self, rows: np.ndarray) -> list[Example]:
         if self.layout is None:
-            texts = take_rows(self.table.column("example"), rows).to_pylist()
+            texts = take_rows(self.table.column("example"), rows, done=self.release).to_pylist()
             return [Example.model_validate_json(t) for t in texts]
-        texts = take_rows(self.table.column("record"), rows).to_pylist()
+        texts = take_rows(self.table.column("record"), rows, done=self.release).to_pylist()
         return [build_example(RegenRecord.model_validate_json(t), self.layout) for t in texts]
 
     def history_and_target(self) -> tuple[np.ndarray, pa.Array, pa.Array]:
@@ -209,7 +226,7 @@ class _Store:
                 offsets, values = _offsets(self.table.column("history_asins"))
                 self._derived["history"] = (offsets, values, self.table.column("target_asin").combine_chunks())
             else:
-                self._derived["history"] = _split_target(self.table, self.layout.target)
+                self._derived["history"] = _split_target(self.table, self.layout.target, self.release)
         return self._derived["history"]
 
     def history_columns(self, rows: np.ndarray) -> tuple[np.ndarray, pa.Array, pa.Array, pa.Array] | None:
@@ -220,7 +237,7 @@ class _Store:
             return None
         kept_offsets = self.history_and_target()[0]
         kept = (kept_offsets[rows + 1] - kept_offsets[rows]).astype(np.int64)
-        lists = take_rows(self.table.column("history"), rows)
+        lists = take_rows(self.table.column("history"), rows, done=self.release)
         starts = np.asarray(lists.offsets, dtype=np.int64)
         purchases = lists.values.slice(int(starts[0]), int(starts[-1] - starts[0]))
         lengths = np.diff(starts)
@@ -247,7 +264,10 @@ class _Store:
             if path is None:
                 self._derived[key] = np.zeros(self.n, dtype=bool)
             else:
-                parts = [_rows_with_key(chunk, path) for chunk in column.chunks]
+                parts = []
+                for chunk in column.chunks:
+                    parts.append(_rows_with_key(chunk, path))
+                    self.release(chunk)
                 self._derived[key] = np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
         return self._derived[key]
 
@@ -259,7 +279,7 @@ class _Store:
         key = pa.scalar(path, pa.string())
         # Per chunk, the rows first and then the lookup: only the chosen rows' strings are
         # read (a lookup over a whole chunk would touch every text of the column).
-        return take_rows(column, rows, after_take=lambda taken: pc.map_lookup(taken, key, "first"))
+        return take_rows(column, rows, after_take=lambda taken: pc.map_lookup(taken, key, "first"), done=self.release)
 
 
 def _rows_with_key(chunk: pa.MapArray, path: str) -> np.ndarray:
@@ -279,12 +299,13 @@ def _rows_with_key(chunk: pa.MapArray, path: str) -> np.ndarray:
 
 
 def _reopen(path: str, layout: DatasetLayout | None) -> _Store:
-    return _Store(open_arrow_file(path), layout, path)
+    # The store maps the file itself; a file gone since is the mapping's own clear error.
+    return _Store(None if Path(path).is_file() else open_arrow_file(path), layout, path)
 
 
-def _split_target(table: pa.Table, mode: str) -> tuple[np.ndarray, pa.Array, pa.Array]:
+def _split_target(table: pa.Table, mode: str, release=None) -> tuple[np.ndarray, pa.Array, pa.Array]:
     """`_target_from` of contracts/examples.py, on columns: the history less the target, and the target."""
-    offsets, values = _history_asins(table.column("history"))
+    offsets, values = _history_asins(table.column("history"), release)
     lengths = np.diff(offsets)
     last = table.column("last_asin").combine_chunks()
     has_last = np.asarray(last.is_valid(), dtype=bool) if mode != "last_of_history" else np.zeros(len(lengths), bool)
