@@ -53,31 +53,35 @@ def history_features(
     """CF and/or text features of the last `last_n` purchases of each example's history."""
     if last_n < 1:
         raise ValueError("last_n must be at least 1")
-    batch = len(examples)
     tails = [list(e.history[-last_n:]) for e in examples]
-    width = last_n
-    mask = np.zeros((batch, width), dtype=bool)
-    flat_rows: list[tuple[int, int]] = []
-    flat_purchases = []
+    rows, cols, flat_purchases = [], [], []
     for b, tail in enumerate(tails):
-        offset = width - len(tail)
+        offset = last_n - len(tail)
         for j, purchase in enumerate(tail):
-            mask[b, offset + j] = True
-            flat_rows.append((b, offset + j))
+            rows.append(b)
+            cols.append(offset + j)
             flat_purchases.append(purchase)
-    rows = np.array([r for r, _ in flat_rows], dtype=np.int64)
-    cols = np.array([c for _, c in flat_rows], dtype=np.int64)
+    return _placed(
+        len(examples), last_n, np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64),
+        [p.item.asin for p in flat_purchases], lambda: [text.purchase_text(p) for p in flat_purchases], cf, text,
+    )
 
+
+def _placed(batch: int, width: int, rows: np.ndarray, cols: np.ndarray, asins: list[str], texts,
+            cf: "CFEncoder | None", text: "TextEncoder | None") -> HistoryFeatures:
+    """The (batch, width) features of the chosen purchases, purchase i at (rows[i], cols[i]):
+    CF vectors of `asins`, text vectors of `texts()` (called only for a text encoder)."""
+    mask = np.zeros((batch, width), dtype=bool)
+    mask[rows, cols] = True
     cf_out = None
     if cf is not None:
         cf_out = np.zeros((batch, width, cf.dim), dtype=np.float32)
-        if flat_purchases:
-            vectors = l2_normalise(cf.item_matrix([p.item.asin for p in flat_purchases]))
-            cf_out[rows, cols] = vectors
+        if asins:
+            cf_out[rows, cols] = l2_normalise(cf.item_matrix(asins))
     text_out = None
     if text is not None:
-        if flat_purchases:
-            vectors = l2_normalise(text.encode_purchases(flat_purchases))
+        if asins:
+            vectors = l2_normalise(text.encode_texts(texts()))
             text_out = np.zeros((batch, width, vectors.shape[1]), dtype=np.float32)
             text_out[rows, cols] = vectors
         else:
@@ -115,27 +119,14 @@ def history_features_from_columns(offsets: np.ndarray, asins, titles, categories
     picked = np.repeat(offsets[1:] - lengths, lengths) + within  # the tail, oldest first
     rows = np.repeat(np.arange(batch, dtype=np.int64), lengths)
     cols = width - np.repeat(lengths, lengths) + within
-    mask = np.zeros((batch, width), dtype=bool)
-    mask[rows, cols] = True
     index = pa.array(picked, pa.int64())
     tail_asins = asins.take(index).to_pylist() if total else []
 
-    cf_out = None
-    if cf is not None:
-        cf_out = np.zeros((batch, width, cf.dim), dtype=np.float32)
-        if total:
-            cf_out[rows, cols] = l2_normalise(cf.item_matrix(tail_asins))
-    text_out = None
-    if text is not None:
-        if total:
-            texts = [item_text(t, c) or a for t, c, a in
-                     zip(titles.take(index).to_pylist(), categories.take(index).to_pylist(), tail_asins)]
-            vectors = l2_normalise(text.encode_texts(texts))
-            text_out = np.zeros((batch, width, vectors.shape[1]), dtype=np.float32)
-            text_out[rows, cols] = vectors
-        else:
-            text_out = np.zeros((batch, width, text.dim), dtype=np.float32)
-    return HistoryFeatures(cf=cf_out, text=text_out, mask=mask)
+    def texts():
+        return [item_text(t, c) or a for t, c, a in
+                zip(titles.take(index).to_pylist(), categories.take(index).to_pylist(), tail_asins)]
+
+    return _placed(batch, width, rows, cols, tail_asins, texts, cf, text)
 
 
 def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
