@@ -184,34 +184,25 @@ def write_dataset(
     return path
 
 
+# Users per range of a write: ~20 MB of JSON at 4,096, so a few ranges in flight stay small.
+CHUNK_USERS = 4096
+_WORKER_WORLD: dict[tuple[int, int], World] = {}
+
+
 def _write_lines(binary, users: int, seed: int, marker: dict | None = None, items: int | None = None,
                  jobs: int = 1) -> None:
     if jobs > 1 and users > CHUNK_USERS:
         _write_lines_parallel(binary, users, seed, marker, items, jobs)
         return
-    batch: list[str] = []
-    extra = {SYNTHETIC_MARKER: marker} if marker is not None else {}
-    for record in generate_records(users, seed, items):
-        batch.append(dumps({**record, **extra}))
-        if len(batch) >= 256:
-            binary.write(("\n".join(batch) + "\n").encode("utf-8"))
-            batch.clear()
-    if batch:
-        binary.write(("\n".join(batch) + "\n").encode("utf-8"))
+    world = World(int(seed), items=catalogue_items(users, items))
+    seen: set[str] = set()
+    for start in range(0, int(users), CHUNK_USERS):
+        stop = min(start + CHUNK_USERS, int(users))
+        _write_range(binary, seen, start, *_range_lines(world, int(seed), start, stop, marker))
 
 
-# Users per task of a parallel write: ~20 MB of JSON at 4,096, so a few in flight stay small.
-CHUNK_USERS = 4096
-_WORKER_WORLD: dict[tuple[int, int], World] = {}
-
-
-def _chunk_lines(seed: int, items: int, start: int, stop: int, marker: dict | None) -> tuple[bytes, list[str]]:
-    """The JSON lines of users start..stop-1 and their ids, in a worker process that builds
-    the world once (a module-level cache per process)."""
-    world = _WORKER_WORLD.get((seed, items))
-    if world is None:
-        _WORKER_WORLD.clear()
-        world = _WORKER_WORLD[(seed, items)] = World(seed, items=items)
+def _range_lines(world: World, seed: int, start: int, stop: int, marker: dict | None) -> tuple[bytes, list[str]]:
+    """The JSON lines of users start..stop-1 (each with the synthetic marker when given) and their ids."""
     extra = {SYNTHETIC_MARKER: marker} if marker is not None else {}
     lines, ids = [], []
     for _, record in _records(world, seed, start, stop):
@@ -220,9 +211,24 @@ def _chunk_lines(seed: int, items: int, start: int, stop: int, marker: dict | No
     return ("\n".join(lines) + "\n").encode("utf-8"), ids
 
 
+def _write_range(binary, seen: set[str], start: int, data: bytes, ids: list[str]) -> None:
+    for offset, user_id in enumerate(ids):
+        _check_unique(seen, user_id, start + offset)
+    binary.write(data)
+
+
+def _chunk_lines(seed: int, items: int, start: int, stop: int, marker: dict | None) -> tuple[bytes, list[str]]:
+    """`_range_lines` in a worker process, which builds the world once (a module-level cache per process)."""
+    world = _WORKER_WORLD.get((seed, items))
+    if world is None:
+        _WORKER_WORLD.clear()
+        world = _WORKER_WORLD[(seed, items)] = World(seed, items=items)
+    return _range_lines(world, seed, start, stop, marker)
+
+
 def _write_lines_parallel(binary, users: int, seed: int, marker, items: int | None, jobs: int) -> None:
-    """The same bytes as the one-process write: users are cut into ranges, generated in
-    `jobs` processes and written in index order, with at most 2 x jobs ranges in flight."""
+    """The same bytes as the one-process write: the same ranges, generated in `jobs`
+    processes and written in index order, with at most 2 x jobs ranges in flight."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
@@ -239,7 +245,4 @@ def _write_lines_parallel(binary, users: int, seed: int, marker, items: int | No
                 pending.append((start, pool.submit(_chunk_lines, int(seed), size, start, stop, marker)))
                 next_range += 1
             start, future = pending.pop(0)
-            data, ids = future.result()
-            for offset, user_id in enumerate(ids):
-                _check_unique(seen, user_id, start + offset)
-            binary.write(data)
+            _write_range(binary, seen, start, *future.result())
