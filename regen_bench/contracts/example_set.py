@@ -117,7 +117,7 @@ def records_table(rows: list[dict]) -> pa.Table:
 
 def open_arrow_file(path: str | Path) -> pa.Table:
     """An Arrow IPC file, memory-mapped (its pages are read when touched)."""
-    return pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+    return MappedArrowFile(path).table
 
 
 def _offsets(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
