@@ -207,3 +207,22 @@ def test_real_reviews_match_sacrebleu(shared_data):
     assert component.corpus_score() == pytest.approx(sacrebleu.corpus_bleu(preds, [refs]).score, abs=1e-9)
     for value, pred, ref in zip(component.per_example, preds, refs):
         assert value == pytest.approx(sacrebleu.sentence_bleu(pred, [ref]).score, abs=1e-9)
+
+
+def test_parallel_chunks_give_one_process_s_statistics_and_scores(monkeypatch):
+    # Above PARALLEL_ABOVE the statistics are computed in worker processes, a chunk each;
+    # lowered here so a small input takes that path. Every case's pairs, repeated into one
+    # input whose chunk boundaries fall mid-case, with an odd number of workers.
+    preds = [p for case in CASES.values() for p in case[0]] * 3
+    refs = [r for case in CASES.values() for r in case[1]] * 3
+    examples = [None] * len(preds)
+    one = BleuMetric(workers=1).score(preds, refs, examples)
+    monkeypatch.setattr(bleu_plugin, "PARALLEL_ABOVE", 10)
+    many = BleuMetric(workers=3).score(preds, refs, examples)
+    [a], [b] = one.components, many.components
+    assert np.array_equal(a.stats, b.stats)
+    assert a.per_example == b.per_example
+    assert a.corpus_score() == b.corpus_score()
+    assert b.corpus_score() == pytest.approx(sacrebleu.corpus_bleu(preds, [refs]).score, rel=1e-12)
+    assert one.signature == many.signature == BleuMetric().signature()
+    assert "workers" not in BleuMetric(workers=3).options.model_dump()  # not in the signature or config
