@@ -35,6 +35,7 @@ class Row:
     kinds: np.ndarray  # (n,) int64: adapter.HISTORY, POOLED or TARGET per soft token
     prompt_ids: list[int]
     target_ids: list[int] | None = None  # narrative + EOS (training only)
+    task: str = ""  # the task the row is about (validation loss is also reported per task)
 
     def __len__(self) -> int:
         return len(self.features) + len(self.prompt_ids) + len(self.target_ids or ())
@@ -229,7 +230,7 @@ def drop_history_items(row: Row, rng: np.random.Generator, p: float) -> Row:
     if len(pooled):
         features[pooled] = normalise_rows(features[keep].mean(axis=0, keepdims=True))
     order = np.concatenate([keep, others])
-    return Row(features[order], row.kinds[order], row.prompt_ids, row.target_ids)
+    return Row(features[order], row.kinds[order], row.prompt_ids, row.target_ids, row.task)
 
 
 def drop_part(row: Row, rng: np.random.Generator, p: float, slices: list[slice]) -> Row:
@@ -241,7 +242,7 @@ def drop_part(row: Row, rng: np.random.Generator, p: float, slices: list[slice])
         return row
     features = row.features.copy()
     features[:, slices[int(rng.integers(0, len(slices)))]] = 0.0
-    return Row(normalise_rows(features), row.kinds, row.prompt_ids, row.target_ids)
+    return Row(normalise_rows(features), row.kinds, row.prompt_ids, row.target_ids, row.task)
 
 
 def assemble(rows: list[Row], backbone, adapter, *, train: bool):

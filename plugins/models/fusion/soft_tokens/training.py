@@ -33,6 +33,11 @@ class TrainReport:
     seconds: float = 0.0
     rows_seen: int = 0
     tokens_seen: int = 0
+    label_tokens: int = 0  # positions with a label (narrative + EOS)
+    positions: int = 0  # positions computed in training batches (tokens + padding)
+    padding: int = 0  # of which padding
+    epoch_seconds: list[float] = field(default_factory=list)
+    task_validation_loss: dict[str, list[float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         per_s = self.seconds if self.seconds > 0 else float("nan")
@@ -47,6 +52,14 @@ class TrainReport:
             "train_seconds": round(self.seconds, 3),
             "train_examples_per_s": round(self.rows_seen / per_s, 2) if self.seconds > 0 else None,
             "train_tokens_per_s": round(self.tokens_seen / per_s, 1) if self.seconds > 0 else None,
+            "train_rows_seen": self.rows_seen,
+            "train_tokens": self.tokens_seen,
+            "train_label_tokens": self.label_tokens,
+            "train_positions": self.positions,
+            "padding_share": round(self.padding / self.positions, 4) if self.positions else None,
+            "epoch_seconds": [round(x, 2) for x in self.epoch_seconds],
+            "task_validation_loss": {t: [round(x, 4) for x in v] for t, v in self.task_validation_loss.items()},
+            "task_best_epoch": {t: int(np.argmin(v)) + 1 for t, v in self.task_validation_loss.items() if v},
         }
 
 
@@ -64,8 +77,24 @@ def batches(rows: list[Row], batch_size: int, rng: np.random.Generator | None) -
     return out
 
 
-def sequence_loss(backbone, adapter, rows: list[Row], dropout: float = 0.0):
-    """(summed token cross-entropy, number of target tokens) of a batch; `dropout` on the input embeddings."""
+def _label_logits(backbone, embeds, mask, positions, labels):
+    """(logits, targets) at the positions that carry a label. The tiny backbone's head is
+    applied to those positions only (a third of a batch's positions carry none: soft
+    tokens, instruction, padding); another backbone computes every position's logits."""
+    targets = labels[:, 1:]
+    keep = targets != IGNORE
+    model = backbone.model
+    if getattr(backbone, "kind", None) == "tiny":
+        hidden = model.get_decoder()(inputs_embeds=embeds, attention_mask=mask, position_ids=positions)
+        return model.get_output_embeddings()(hidden.last_hidden_state[:, :-1][keep]), targets[keep], keep
+    logits = model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions).logits
+    return logits[:, :-1][keep], targets[keep], keep
+
+
+def sequence_loss(backbone, adapter, rows: list[Row], dropout: float = 0.0, per_row: bool = False):
+    """(summed token cross-entropy, number of target tokens) of a batch; `dropout` on the input
+    embeddings. With `per_row`, both per row (tensors of len(rows))."""
+    import torch
     import torch.nn.functional as F
 
     from regen_bench_plugins.encoders.devices import autocast
@@ -74,27 +103,40 @@ def sequence_loss(backbone, adapter, rows: list[Row], dropout: float = 0.0):
         embeds, mask, positions, labels = assemble(rows, backbone, adapter, train=True)
         if dropout > 0:
             embeds = F.dropout(embeds, p=dropout, training=True)
-        logits = backbone.model(inputs_embeds=embeds, attention_mask=mask, position_ids=positions).logits
-    shifted = logits[:, :-1].reshape(-1, logits.shape[-1]).float()
-    targets = labels[:, 1:].reshape(-1)
-    loss = F.cross_entropy(shifted, targets, ignore_index=IGNORE, reduction="sum")
-    return loss, int((targets != IGNORE).sum())
+        logits, targets, keep = _label_logits(backbone, embeds, mask, positions, labels)
+    if not per_row:
+        return F.cross_entropy(logits.float(), targets, reduction="sum"), int(targets.numel())
+    losses = F.cross_entropy(logits.float(), targets, reduction="none")
+    owner = torch.arange(len(rows), device=keep.device).unsqueeze(1).expand_as(keep)[keep]
+    sums = torch.zeros(len(rows), dtype=losses.dtype, device=losses.device).index_add_(0, owner, losses)
+    return sums, keep.sum(dim=1)
 
 
-def validation_loss(backbone, adapter, rows: list[Row], batch_size: int) -> float:
+def batch_positions(rows: list[Row]) -> tuple[int, int]:
+    """(positions computed, positions that are padding) of a training batch."""
+    lengths = [len(r) for r in rows]
+    return max(lengths) * len(lengths), max(lengths) * len(lengths) - sum(lengths)
+
+
+def validation_loss(backbone, adapter, rows: list[Row], batch_size: int) -> tuple[float, dict[str, float]]:
+    """Token-mean validation loss over all rows, and per task (rows' `task`)."""
     import torch
 
     if not rows:
-        return float("nan")
-    total, count = 0.0, 0
+        return float("nan"), {}
+    totals: dict[str, float] = {}
+    counts: dict[str, int] = {}
     adapter.eval()
     backbone.model.eval()
     with torch.no_grad():
         for batch in batches(rows, batch_size, None):
-            loss, n = sequence_loss(backbone, adapter, take_rows(rows, batch))
-            total += float(loss)
-            count += n
-    return total / max(count, 1)
+            part = take_rows(rows, batch)
+            sums, ns = sequence_loss(backbone, adapter, part, per_row=True)
+            for row, loss, n in zip(part, sums.tolist(), ns.tolist()):
+                totals[row.task] = totals.get(row.task, 0.0) + loss
+                counts[row.task] = counts.get(row.task, 0) + int(n)
+    overall = sum(totals.values()) / max(sum(counts.values()), 1)
+    return overall, {t: totals[t] / max(counts[t], 1) for t in sorted(totals)}
 
 
 def trainable_parameters(backbone, adapter) -> list:
@@ -102,6 +144,21 @@ def trainable_parameters(backbone, adapter) -> list:
     if backbone.lm_trainable:
         params += [p for p in backbone.model.parameters() if p.requires_grad]
     return params
+
+
+def make_optimizer(backbone, adapter, *, lr: float, adapter_lr: float | None, weight_decay: float):
+    """AdamW over the trainable weights: the adapter's at `adapter_lr` (default `lr`), the LM's
+    at `lr`. The adapter is what must learn to read brand and colour from the item text
+    features (faint directions, see `sequences.Whitening`); at the LM's rate it learns them
+    last, and a higher rate for it alone reaches a lower validation loss in the same epochs."""
+    import torch
+
+    params = trainable_parameters(backbone, adapter)
+    adapter_params = list(adapter.parameters())
+    groups = [{"params": adapter_params, "lr": lr if adapter_lr is None else adapter_lr}]
+    if len(params) > len(adapter_params):
+        groups.append({"params": params[len(adapter_params):], "lr": lr})
+    return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
 
 
 def _snapshot(backbone, adapter) -> dict:
@@ -129,6 +186,7 @@ def train(
     item_dropout: float = 0.0,
     dropout: float = 0.0,
     part_dropout: float = 0.0,
+    adapter_lr: float | None = None,
     log=None,
 ) -> tuple[TrainReport, dict]:
     """Train in place; returns the report and the best state (also loaded into the modules)."""
@@ -138,7 +196,7 @@ def train(
 
     report = TrainReport()
     params = trainable_parameters(backbone, adapter)
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    optimizer = make_optimizer(backbone, adapter, lr=lr, adapter_lr=adapter_lr, weight_decay=weight_decay)
     steps_per_epoch = math.ceil(len(train_rows) / batch_size)
     total = max(1, steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs))
     warmup = max(1, min(100, total // 20))
@@ -157,6 +215,7 @@ def train(
     started = time.perf_counter()
     generator = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
     for epoch in range(1, epochs + 1):
+        epoch_started = time.perf_counter()
         adapter.train()
         if backbone.lm_trainable:
             backbone.model.train()
@@ -174,13 +233,23 @@ def train(
             report.steps += 1
             report.rows_seen += len(rows)
             report.tokens_seen += sum(len(r) for r in rows)
+            computed, padding = batch_positions(rows)
+            report.label_tokens += n
+            report.positions += computed
+            report.padding += padding
             running += float(loss_sum.detach())
             running_n += n
             if max_steps is not None and report.steps >= max_steps:
                 break
         report.epochs = epoch
         report.train_loss.append(running / max(running_n, 1))
-        val = validation_loss(backbone, adapter, val_rows, batch_size * 2) if val_rows else report.train_loss[-1]
+        report.epoch_seconds.append(time.perf_counter() - epoch_started)
+        if val_rows:
+            val, per_task = validation_loss(backbone, adapter, val_rows, batch_size * 2)
+            for task, loss in per_task.items():
+                report.task_validation_loss.setdefault(task, []).append(loss)
+        else:
+            val = report.train_loss[-1]
         report.validation_loss.append(val)
         if log is not None:
             log(f"epoch {epoch}: train loss {report.train_loss[-1]:.4f}, validation loss {val:.4f}, "
