@@ -62,14 +62,16 @@ class SoftTokenOptions(EncoderOptions):
     lora: bool = Field(default=False, description="pretrained: train LoRA adapters too (else the LM is frozen)")
     lora_rank: int = Field(default=8, ge=1)
     # training
-    epochs: int = Field(default=16, ge=1, description="epoch cap")
+    epochs: int = Field(default=5, ge=1, description="epoch cap (the learning-rate schedule spans it)")
     patience: int = Field(default=2, ge=1, description="early stopping: epochs without validation improvement")
     lr: float | None = Field(default=None, gt=0, description="AdamW learning rate (default 3e-3 tiny, 1e-3 pretrained)")
+    adapter_lr: float | None = Field(
+        default=None, gt=0, description="the adapter's AdamW learning rate (default 4e-2 tiny, lr pretrained)")
     batch_size: int = Field(default=32, ge=1)
     weight_decay: float = Field(default=0.01, ge=0)
-    dropout: float = Field(default=0.1, ge=0, lt=1, description="training: dropout on the LM's input embeddings")
+    dropout: float = Field(default=0.0, ge=0, lt=1, description="training: dropout on the LM's input embeddings")
     part_dropout: float = Field(default=0.0, ge=0, le=1, description="training: share of rows with one part (CF or text) zeroed")
-    item_dropout: float = Field(default=0.3, ge=0, lt=1, description="training: drop this share of history items per row and epoch")
+    item_dropout: float = Field(default=0.1, ge=0, lt=1, description="training: drop this share of history items per row and epoch")
     max_steps: int | None = Field(default=None, ge=1, description="stop after this many optimiser steps")
     max_train_users: int | None = Field(default=None, ge=1, description="train on the first N training users only")
     max_validation_rows: int = Field(default=512, ge=1, description="validation rows for early stopping")
@@ -136,6 +138,14 @@ class SoftTokenModel(Model):
         if self.options.lr is not None:
             return self.options.lr
         return 3e-3 if self.options.lm == "tiny" else 1e-3
+
+    def _adapter_learning_rate(self) -> float:
+        # The tiny LM and its adapter train from scratch together; the adapter at the LM's rate
+        # learns the faint text directions last (see docs/models-fusion.md, "Why these defaults").
+        # A frozen or LoRA pretrained LM keeps one rate: its adapter is all that moves.
+        if self.options.adapter_lr is not None:
+            return self.options.adapter_lr
+        return 4e-2 if self.options.lm == "tiny" else self._learning_rate()
 
     # -- fitting --------------------------------------------------------------------------
 
@@ -220,6 +230,7 @@ class SoftTokenModel(Model):
                 self.backbone, self.adapter, train_rows, val_rows, epochs=o.epochs, patience=o.patience,
                 lr=self._learning_rate(), batch_size=o.batch_size, weight_decay=o.weight_decay, seed=seed,
                 max_steps=o.max_steps, item_dropout=o.item_dropout, dropout=o.dropout, part_dropout=o.part_dropout,
+                adapter_lr=self._adapter_learning_rate(),
             )
             self.train_report = report.as_dict()
             self.train_report["train_rows"] = len(train_rows)
@@ -296,7 +307,7 @@ class SoftTokenModel(Model):
                 features = np.concatenate([features, target], axis=0).astype(np.float32, copy=False)
                 kinds = np.append(kinds, TARGET)
             rows.append(Row(features, kinds, self._prompt_ids(e, task),
-                            self._target_ids(e, task) if with_targets else None))
+                            self._target_ids(e, task) if with_targets else None, task))
         return rows
 
     # -- generation -----------------------------------------------------------------------
