@@ -7,7 +7,8 @@ it committed:
 - every such model has exactly one results file, made on the same data and split;
 - the known answer holds in it, with the harness's own paired bootstrap: on
   `user_summary`, `fusion` beats `cf-only` and `text-only` on BLEU, ROUGE-L and semsim
-  with p < 0.05, and scores above every retrieval baseline;
+  with p < 0.05, and scores above every retrieval baseline there; on every task it
+  scores above every retrieval baseline on BLEU and ROUGE-L;
 - the built tables are what `leaderboard build` makes of those files (byte for byte);
 - (slow) every results file passes `leaderboard validate --strict --with-dataset`: each
   score recomputed from its samples.jsonl, the dataset's sha256 and split hash confirmed
@@ -73,6 +74,18 @@ def test_fusion_scores_above_every_retrieval_baseline(baseline):
     rows = user_summary_rows(baseline)
     for key in CHECKED:
         assert rows[key].diff > 0, (baseline, key, rows[key].mean_a, rows[key].mean_b)
+
+
+@pytest.mark.parametrize("baseline", ["retrieval-cf", "retrieval-text", "retrieval-fusion", "retrieval-tfidf", "popular"])
+def test_fusion_scores_above_every_retrieval_baseline_on_every_task(baseline):
+    comparison = compare_runs(run_of(baseline), run_of("fusion"), seed=0, resamples=1000)
+    rows = {(r.task, r.metric, r.component): r for r in comparison.rows}
+    tasks = {task for task, _, _ in rows}
+    assert tasks == {"user_summary", "user_profile", "purchase_reason", "endorsement"}
+    for task in sorted(tasks):
+        for key in [("bleu", "bleu"), ("rouge", "rougeL")]:
+            row = rows[(task, *key)]
+            assert row.diff > 0, (baseline, task, key, row.mean_a, row.mean_b)
 
 
 def test_built_tables_are_what_build_makes_of_the_committed_results(tmp_path):
