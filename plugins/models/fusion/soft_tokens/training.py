@@ -1,12 +1,14 @@
 """Teacher-forced training of the adapter (and the LM's trainable weights) with early stopping.
 
-AdamW, linear warm-up then cosine decay to 10% of the learning rate over the epoch
-cap, gradient clipping at 1.0. Batches: each epoch a seeded permutation, sorted by
-length within blocks of 16 batches (less padding), the batch order shuffled again.
+AdamW (the adapter at its own learning rate, `make_optimizer`), linear warm-up then
+cosine decay to 10% of the learning rate over the epoch cap, gradient clipping at 1.0.
+The loss is computed at label positions only (`_label_logits`). Batches: each epoch a
+seeded permutation, sorted by length within blocks of 16 batches (less padding), the
+batch order shuffled again.
 With `item_dropout`, each training row loses a random share of its history items
 every time it is seen (`sequences.drop_history_items`). After each epoch the
-token-mean validation loss decides: the best state is kept, and
-training stops after `patience` epochs without improvement (or at `epochs`).
+token-mean validation loss decides (each task's is reported too): the best state is
+kept, and training stops after `patience` epochs without improvement (or at `epochs`).
 Deterministic for a seed on CPU with a fixed thread count.
 """
 
