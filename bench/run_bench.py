@@ -97,7 +97,7 @@ def matmul_rate(shapes: dict, tokens: int, threads: int, seconds: float = 2.0) -
         for _ in range(3):
             a @ b
         reps, started = 0, time.perf_counter()
-        while time.perf_counter() - started < seconds / len(layer_shapes):
+        while time.perf_counter() - started < seconds / (len(layer_shapes) + 1):
             a @ b
             reps += 1
         total_s += time.perf_counter() - started
@@ -130,7 +130,7 @@ def main() -> int:
           f"{os.getloadavg()[0]:.2f}")
 
     rows = []
-    cold_walls, cold_peaks = [], []
+    cold_walls = []
     for i in range(args.cold_runs):
         # Each cold run gets its own cache; the last one's is kept for the warm runs below.
         run_env = dict(env, REGEN_BENCH_CACHE_DIR=str(root / f"cache-{i}"))
@@ -138,14 +138,13 @@ def main() -> int:
         if code != 0:
             print("cold run failed", file=sys.stderr)
             return 1
-        cold_walls.append(wall)
-        cold_peaks.append(rss)  # the largest child so far: a running maximum
+        cold_walls.append(wall)  # rss is the largest child so far: after the loop, the cold runs' peak
         print(f"cold run {i + 1}: wall {wall:.1f} s")
         if i < args.cold_runs - 1:
             shutil.rmtree(root / f"cache-{i}", ignore_errors=True)
     env["REGEN_BENCH_CACHE_DIR"] = str(root / f"cache-{args.cold_runs - 1}")
     cold = newest_results(root / "runs")
-    rows.append(("cold", median(cold_walls), max(cold_peaks), cold))
+    rows.append(("cold", median(cold_walls), rss, cold))
     cache_dir = Path(env["REGEN_BENCH_CACHE_DIR"])
     (cache_dir / "generations.sqlite").unlink()
     for suffix in ("-wal", "-shm"):

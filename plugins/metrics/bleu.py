@@ -141,14 +141,11 @@ class BleuMetric(Metric):
     def _sacrebleu(self, effective_order: bool):
         from sacrebleu.metrics.bleu import BLEU
 
-        o = self.options
-        return BLEU(
-            lowercase=o.lowercase,
-            tokenize=o.tokenize,
-            smooth_method=o.smooth_method,
-            smooth_value=o.smooth_value,
-            effective_order=effective_order,
-        )
+        return BLEU(**self._settings(), effective_order=effective_order)
+
+    def _settings(self) -> dict:
+        """sacrebleu's BLEU arguments: every option but `workers` (how, not what, is computed)."""
+        return self.options.model_dump(exclude={"workers"})
 
     def aggregate(self):
         return functools.partial(
@@ -173,7 +170,7 @@ class BleuMetric(Metric):
     def _statistics(self, hyps: list[str], refs: list[str]) -> tuple[list, list[float]]:
         """Per pair: sacrebleu's statistics row and sentence BLEU, in chunks across processes when large."""
         workers = self.options.workers or os.cpu_count() or 1
-        settings = self.options.model_dump(exclude={"workers"})
+        settings = self._settings()
         if len(hyps) < PARALLEL_ABOVE or workers < 2:
             return _segment_statistics(settings, hyps, refs)
         import concurrent.futures

@@ -234,8 +234,8 @@ def train(
             scheduler.step()
             report.steps += 1
             report.rows_seen += len(rows)
-            report.tokens_seen += sum(len(r) for r in rows)
             computed, padding = batch_positions(rows)
+            report.tokens_seen += computed - padding
             report.label_tokens += n
             report.positions += computed
             report.padding += padding
