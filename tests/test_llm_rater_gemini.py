@@ -85,8 +85,10 @@ def test_429_retry_after_and_retry_info_are_honoured(gemini_server):
 
 
 def test_timeouts_then_failed_and_retried_next_run(gemini_server):
-    gemini_server.add_fault("sleep", 1.0, times=None, match="slow one")
-    out = metric(gemini_server, retries=1, timeout=0.2).score(*data(["quick one", "slow one"]))
+    # the timeout leaves the SDK room to build and send each attempt on a loaded machine
+    # (at 0.2 s a CI run once cancelled the second attempt before it reached the server)
+    gemini_server.add_fault("sleep", 3.0, times=None, match="slow one")
+    out = metric(gemini_server, retries=1, timeout=0.6).score(*data(["quick one", "slow one"]))
     assert gemini_server.count("slow one") == 2
     assert out.counts == {**out.counts, "rated": 1, "unrated": 1, "failed_calls": 1}
     assert math.isnan(out.components[-1].per_example[1])

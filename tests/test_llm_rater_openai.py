@@ -122,8 +122,8 @@ def test_second_run_makes_no_requests(openai_server):
 
 def test_a_failed_example_is_retried_on_the_next_run_and_only_it(openai_server):
     predictions, references, examples = data(4)
-    openai_server.add_fault("sleep", 1.0, times=None, match="number 2.")
-    out = metric(openai_server, retries=1, timeout=0.2).score(predictions, references, examples)
+    openai_server.add_fault("sleep", 3.0, times=None, match="number 2.")  # timeout: room to send each attempt
+    out = metric(openai_server, retries=1, timeout=0.6).score(predictions, references, examples)
     assert openai_server.count("number 2.") == 2  # timed out twice (1 retry)
     assert out.counts["failed_calls"] == 1 and out.counts["unrated"] == 1 and out.counts["rated"] == 3
     assert out.details[2]["llm_rater_status"] == "failed" and "timeout" in out.details[2]["llm_rater_error"]
