@@ -190,7 +190,7 @@ def test_plugin_registration():
     assert BleuMetric.description and "\n" not in BleuMetric.description
     assert issubclass(BleuMetric.Options, MetricOptions)
     assert BleuMetric().options.model_dump() == {
-        "tokenize": "13a", "lowercase": False, "smooth_method": "exp", "smooth_value": None,
+        "max_ngram_order": 4, "tokenize": "13a", "lowercase": False, "smooth_method": "exp", "smooth_value": None,
     }
 
 

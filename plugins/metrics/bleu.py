@@ -3,8 +3,15 @@
 The corpus score is sacrebleu's `corpus_bleu` with one reference per example; the
 reported signature is sacrebleu's own (`nrefs:1|case:mixed|eff:no|tok:13a|...`).
 
+`max_ngram_order` (1..4, default 4; `--metric bleu:1`) gives BLEU-1..BLEU-4, as the
+explainable-recommendation papers report them (PETER, PEPLER: BLEU-1 and BLEU-4): the
+geometric mean of the 1..N-gram precisions times the brevity penalty, sacrebleu's
+`BLEU(max_ngram_order=N)`. sacrebleu's own signature does not record the order, so for
+N < 4 `order:N` is added before its `version:` (BLEU-4 keeps sacrebleu's signature as it
+is, the one every earlier run recorded), and the component is `bleu-N` (`bleu` for 4).
+
 Each example contributes sacrebleu's sufficient statistics
-`[hyp_len, ref_len, correct_1..4, total_1..4]`; summing any multiset of rows and
+`[hyp_len, ref_len, correct_1..N, total_1..N]`; summing any multiset of rows and
 applying `corpus_bleu_from_stats` gives exactly the corpus BLEU of that multiset,
 which is what the bootstrap needs (BLEU is not a mean of sentence BLEUs).
 
@@ -25,7 +32,7 @@ from pydantic import Field, field_validator
 from regen_bench import hookimpl
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput
 
-# sacrebleu's default; not an option because sacrebleu's signature does not record it.
+# sacrebleu's default order (BLEU-4); `max_ngram_order` picks 1..4.
 MAX_NGRAM_ORDER = 4
 # sacrebleu.utils.my_log: log(0) is floored to this value.
 _LOG_ZERO = -9999999999.0
@@ -36,6 +43,9 @@ PARALLEL_ABOVE = 4000
 
 
 class BleuOptions(MetricOptions):
+    # BLEU-N: the n-gram orders 1..N whose precisions are averaged (sacrebleu's max_ngram_order).
+    max_ngram_order: int = Field(default=MAX_NGRAM_ORDER, ge=1, le=MAX_NGRAM_ORDER,
+                                 description="BLEU-N: n-gram orders 1..N (1..4)")
     tokenize: str = "13a"  # one of sacrebleu's tokenizers (checked against its own list)
     lowercase: bool = False
     smooth_method: Literal["exp", "floor", "add-k", "none"] = "exp"
@@ -129,10 +139,12 @@ class BleuMetric(Metric):
     """Corpus BLEU (sacrebleu) with one reference per example; per example: sentence BLEU."""
 
     name = "bleu"
-    description = "Corpus BLEU via sacrebleu (1 reference); per-example sentence BLEU with effective order."
+    description = ("Corpus BLEU via sacrebleu (1 reference; max_ngram_order 1..4 for BLEU-1..4); "
+                   "per-example sentence BLEU with effective order.")
     version = "1"
     higher_is_better = True
     Options = BleuOptions
+    spec_option = "max_ngram_order"  # `--metric bleu:1` is BLEU-1
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -152,19 +164,25 @@ class BleuMetric(Metric):
             corpus_bleu_from_stats,
             smooth_method=self.options.smooth_method,
             smooth_value=self.options.smooth_value,
+            max_ngram_order=self.options.max_ngram_order,
         )
+
+    def component_name(self) -> str:
+        """`bleu` for BLEU-4 (as every earlier run named it), `bleu-N` for BLEU-N, N < 4."""
+        order = self.options.max_ngram_order
+        return "bleu" if order == MAX_NGRAM_ORDER else f"bleu-{order}"
 
     def score(self, predictions: list, references: list, examples: list) -> MetricOutput:
         hyps, refs = predictions, references
-        width = 2 + 2 * MAX_NGRAM_ORDER
+        width = 2 + 2 * self.options.max_ngram_order
         if not hyps:
             stats = np.zeros((0, width), dtype=np.float64)
-            component = Component("bleu", [], stats, self.aggregate())
+            component = Component(self.component_name(), [], stats, self.aggregate())
             return MetricOutput([component], signature=self.signature())
 
         rows, per_example = self._statistics(hyps, refs)
         stats = np.asarray(rows, dtype=np.float64).reshape(len(hyps), width)
-        component = Component("bleu", per_example, stats, self.aggregate())
+        component = Component(self.component_name(), per_example, stats, self.aggregate())
         return MetricOutput([component], signature=self.signature())
 
     def _statistics(self, hyps: list[str], refs: list[str]) -> tuple[list, list[float]]:
@@ -185,9 +203,15 @@ class BleuMetric(Metric):
         return [r for rows, _ in parts for r in rows], [x for _, per in parts for x in per]
 
     def signature(self) -> str:
-        """sacrebleu's signature; every example here has exactly one reference."""
+        """sacrebleu's signature (every example here has exactly one reference), plus
+        `order:N` before `version:` for BLEU-N, N < 4, which sacrebleu's does not record."""
         bleu = self._sacrebleu(effective_order=False)
-        return bleu._SIGNATURE_TYPE({**vars(bleu), "num_refs": 1}).format()
+        text = bleu._SIGNATURE_TYPE({**vars(bleu), "num_refs": 1}).format()
+        order = self.options.max_ngram_order
+        if order == MAX_NGRAM_ORDER:
+            return text
+        head, sep, version = text.rpartition("|version:")
+        return f"{head}|order:{order}{sep}{version}" if sep else f"{text}|order:{order}"
 
 
 def _segment_statistics(settings: dict, hyps: list[str], refs: list[str]) -> tuple[list, list[float]]:
