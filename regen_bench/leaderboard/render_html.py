@@ -1,8 +1,11 @@
 """leaderboards/index.html: one static page, no external requests, works from file://.
 
 The page is `template.html` (in this package) with the leaderboard JSON embedded in a
-`<script type="application/json">` tag; its inline script draws the sortable tables,
-the filters and the SVG bar charts from that data, inserting every value as text
+`<script type="application/json">` tag (the data of leaderboard.json, with the view that
+`render_json.add_view` derives: headline, families, main columns, n flags, colour
+classes). Its inline script lays that out: the SYNTHETIC banner, the filters and task
+tabs, the headline, the compact tables grouped by family with "all metrics" behind a
+toggle, and the SVG bar charts, for a desktop or a phone, inserting every value as text
 (results files come from pull requests: nothing in them is ever treated as markup).
 """
 
