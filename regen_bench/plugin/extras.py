@@ -14,6 +14,7 @@ class (`extras = ("models",)`), which `regen-bench list models` shows.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from regen_bench.contracts.errors import RegenBenchError
@@ -66,3 +67,15 @@ def require(module: str, extra: str | tuple[str, ...], for_what: str, *, library
         missing = getattr(exc, "name", None) or module
         reason = "" if missing.split(".")[0] == module.split(".")[0] else f"it needs {missing!r}"
         raise MissingExtraError(module, extra, for_what, reason, library) from exc
+
+
+def check_installed(module: str, extra: str | tuple[str, ...], for_what: str, *, library: str | None = None) -> None:
+    """A `MissingExtraError` now when `module` is not installed, without importing it (which may
+    be slow): a plugin calls it when it is built, so a run stops before any work, and imports the
+    library where it needs it, through `require`."""
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package; a module whose spec is unset
+        found = False
+    if not found:
+        raise MissingExtraError(module, extra, for_what, "", library)

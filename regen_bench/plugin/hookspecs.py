@@ -22,5 +22,10 @@ def register_datasets(register):
 
 
 @hookspec
+def register_loggers(register):
+    """Register RunLogger subclasses (experiment trackers): call register(LoggerClass) once per logger."""
+
+
+@hookspec
 def register_commands(cli):
     """Add click commands: `cli` is the `regen-bench` group (its `analyze` group takes analyses, `data` data commands)."""

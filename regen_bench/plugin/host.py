@@ -31,7 +31,7 @@ ENTRY_POINT_GROUP = "regen_bench"
 LOAD_ENV = "REGEN_BENCH_LOAD_PLUGINS"
 BLOCK_ENV = "REGEN_BENCH_BLOCK_PLUGINS"
 BUILTIN_DISTRIBUTION = "regen-bench"
-HOOK_NAMES = ("register_models", "register_metrics", "register_datasets", "register_commands")
+HOOK_NAMES = ("register_models", "register_metrics", "register_datasets", "register_loggers", "register_commands")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Name -> class registries for models, metrics and datasets, built from plugin hooks.
+"""Name -> class registries for models, metrics, datasets and loggers, built from plugin hooks.
 
 `get_registry()` loads entry-point plugins once per process; `--plugins FILE`
 adds one-off plugins before the first lookup.
@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 
 from regen_bench.contracts.dataset import DatasetProvider
 from regen_bench.contracts.errors import DuplicateNameError, RegenBenchError, UnknownNameError
+from regen_bench.contracts.logger import RunLogger
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import Model
 from regen_bench.plugin.host import PluginHost, PluginInfo
 
-KINDS = {"model": "register_models", "metric": "register_metrics", "dataset": "register_datasets"}
+KINDS = {"model": "register_models", "metric": "register_metrics", "dataset": "register_datasets",
+         "logger": "register_loggers"}
 # What each kind must subclass: the core reads only attributes these declare.
-BASES: dict[str, type] = {"model": Model, "metric": Metric, "dataset": DatasetProvider}
+BASES: dict[str, type] = {"model": Model, "metric": Metric, "dataset": DatasetProvider, "logger": RunLogger}
 
 
 @dataclass
