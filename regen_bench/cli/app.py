@@ -16,6 +16,7 @@ from regen_bench.cli.compare import compare
 from regen_bench.cli.data import data
 from regen_bench.cli.group import HarnessGroup
 from regen_bench.cli.leaderboard import leaderboard
+from regen_bench.cli.log import log
 from regen_bench.cli.options import metric_args_by_metric
 from regen_bench.cli.run import run
 from regen_bench.cli.score import score
@@ -70,8 +71,8 @@ def _tasks_of(kinds: list[str]) -> list[str]:
 
 
 def _plugin_items(registry: Registry, kind: str) -> list[dict]:
-    """name, plugin, description; a model's task kinds and a model's or metric's extras; a metric's
-    direction and version, a dataset's label."""
+    """name, plugin, description; a model's task kinds and a model's, metric's or logger's extras; a
+    metric's direction and version, a dataset's label."""
     items = []
     for name in registry.names(kind):
         entry = registry.get(kind, name)
@@ -81,6 +82,9 @@ def _plugin_items(registry: Registry, kind: str) -> list[dict]:
             extras = [str(extra) for extra in getattr(entry.cls, "extras", ())]
             item.update(task_kinds=kinds, tasks=_tasks_of(kinds), extras=extras,
                         install=install_hint(tuple(extras)) if extras else None)
+        if kind == "logger":
+            extras = [str(extra) for extra in getattr(entry.cls, "extras", ())]
+            item.update(extras=extras, install=install_hint(tuple(extras)) if extras else None)
         if kind == "metric":
             item["higher_is_better"] = bool(entry.cls.higher_is_better)
             item["version"] = str(entry.cls.version)
@@ -91,6 +95,8 @@ def _plugin_items(registry: Registry, kind: str) -> list[dict]:
 
 
 def _columns(kind: str) -> list[str]:
+    if kind == "loggers":
+        return ["name", "plugin", "needs", "description"]
     return ["name", "plugin", "tasks", "needs", "description"] if kind in ("models", "metrics") else \
         ["name", "plugin", "description"]
 
@@ -104,10 +110,10 @@ def _cell(item: dict, column: str) -> str:
 
 
 @main.command("list")
-@click.argument("kind", type=click.Choice(["models", "metrics", "datasets", "tasks"]))
+@click.argument("kind", type=click.Choice(["models", "metrics", "datasets", "loggers", "tasks"]))
 @click.option("--json", "as_json", is_flag=True)
 def list_(kind, as_json):
-    """List registered models, metrics, datasets, or the tasks datasets offer."""
+    """List registered models, metrics, datasets, loggers (experiment trackers), or the tasks datasets offer."""
     registry = get_registry()
     if kind == "tasks":
         items, columns = _task_items(registry), ["dataset", "task", "field"]
@@ -117,7 +123,7 @@ def list_(kind, as_json):
         click.echo(json.dumps(items, indent=2))
         return
     click.echo(format_table(columns, [[_cell(item, c) for c in columns] for item in items]))
-    if kind in ("models", "metrics"):
+    if kind in ("models", "metrics", "loggers"):
         click.echo("needs: the extra to install for it, pip install 'regen-bench[EXTRA]' (core: nothing more)")
 
 
@@ -174,6 +180,7 @@ main.add_command(score)
 main.add_command(data)
 main.add_command(leaderboard)
 main.add_command(compare)
+main.add_command(log)
 
 
 if __name__ == "__main__":  # pragma: no cover

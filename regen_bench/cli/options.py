@@ -24,3 +24,15 @@ def metric_args_by_metric(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
             raise click.BadParameter(f"expected METRIC.KEY=VALUE, got {key}={value!r}", param_hint="--metric-arg")
         parsed.setdefault(metric, {})[option] = value
     return parsed
+
+
+def logger_args_by_logger(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """`--logger-arg LOGGER:KEY=VALUE` (or `LOGGER.KEY=VALUE`, as `--metric-arg` writes it)."""
+    parsed: dict[str, dict[str, str]] = {}
+    for key, value in key_values(pairs, "--logger-arg").items():
+        cut = min((i for i in (key.find(":"), key.find(".")) if i >= 0), default=-1)
+        logger, option = (key[:cut].strip(), key[cut + 1:].strip()) if cut >= 0 else ("", "")
+        if not logger or not option:
+            raise click.BadParameter(f"expected LOGGER:KEY=VALUE, got {key}={value!r}", param_hint="--logger-arg")
+        parsed.setdefault(logger, {})[option] = value
+    return parsed
