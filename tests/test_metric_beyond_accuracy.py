@@ -124,3 +124,19 @@ def test_coverage_over_a_whole_datasets_catalogue(tmp_path):
     output = ItemCoverage(k=2, catalogue=str(path)).score(LISTS, ["t"] * 3, EXAMPLES)
     assert output.components[0].corpus_score() == pytest.approx(4 / 10)
     assert "|catalogue:dataset@" in output.signature
+
+
+def test_popularity_from_every_users_history_in_a_dataset(tmp_path):
+    import json
+
+    path = tmp_path / "data.jsonl"
+    # histories (the last purchase is each user's target): a x3, c x1
+    records = [{"reviewer_id": f"u{i}", "purchase_history": [{"item": {"asin": a}}, {"item": {"asin": "t"}}]}
+               for i, a in enumerate(["a", "a", "a", "c"])]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    output = AveragePopularity(k=2, popularity=str(path)).score(LISTS, ["t"] * 3, EXAMPLES)
+    assert output.components[0].corpus_score() == pytest.approx(((3 + 0) / 2 + (3 + 0) / 2 + (3 + 1) / 2) / 3)
+    assert "|popularity:dataset-history-purchases@" in output.signature
+    # the least popular tenth of {a, c} is c
+    tail = TailPercentage(k=2, popularity=str(path)).score(LISTS, ["t"] * 3, EXAMPLES).components[0]
+    assert tail.corpus_score() == pytest.approx((0 + 0 + 0.5) / 3)

@@ -12,7 +12,10 @@ from the scored examples, because a metric sees nothing else (`catalogue.py`):
 - phi(i): how often i occurs in the scored examples' *histories* (inputs, never the
   targets): the stand-in for RecBole's count of i's interactions in the training split.
   It is the popularity among the evaluated users before their next purchase; the
-  signature's `popularity:examples-history-purchases` says so.
+  signature's `popularity:examples-history-purchases` says so. `popularity=DATASET` (a
+  dataset name or REGEN file path, the run's own) counts the history purchases of every
+  user of that dataset instead, the training users' included (never a target): closer to
+  RecBole's training counts (`popularity:dataset-history-purchases@HASH`).
 
 Definitions (RecBole's `recbole.evaluator.metrics`):
 
@@ -55,11 +58,12 @@ from pydantic import Field
 from regen_bench import hookimpl
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 from regen_bench_plugins.metrics.catalogue import (
-    POPULARITY_DEFINITION,
     CatalogueOptions,
+    PopularityOptions,
     catalogue_of,
     catalogue_setting,
-    history_popularity,
+    popularity_of,
+    popularity_setting,
     ranked_items,
     require_examples,
 )
@@ -73,7 +77,11 @@ class CatalogueBeyondOptions(BeyondOptions, CatalogueOptions):
     pass
 
 
-class TailOptions(BeyondOptions):
+class PopularityBeyondOptions(BeyondOptions, PopularityOptions):
+    pass
+
+
+class TailOptions(PopularityBeyondOptions):
     tail_ratio: float = Field(default=0.1, gt=0, description="<= 1: least popular share of items; > 1: max count")
 
 
@@ -145,6 +153,12 @@ class _BeyondAccuracy(Metric):
         self._seen["catalogue"] = source
         return ids
 
+    def popularity(self, examples: list):
+        """The popularity counts, noting for the signature which ones they were."""
+        counts, source = popularity_of(self.options, examples)
+        self._seen["popularity"] = source
+        return counts
+
     def _settings(self) -> dict:
         return {"k": self.options.k}
 
@@ -178,18 +192,19 @@ class AveragePopularity(_BeyondAccuracy):
     description = ("Average popularity@k (RecBole): mean count in the examples' histories of the recommended items "
                    "(context: no better direction).")
     higher_is_better = False
+    Options = PopularityBeyondOptions
 
     def __init__(self, **options):
         super().__init__(**options)
         self.context_components = (self.component_name(),)
 
     def component(self, lists, examples):
-        popularity = history_popularity(examples)
+        popularity = self.popularity(examples)
         values = [sum(popularity.get(i, 0) for i in items) / len(items) if items else None for items in lists]
         return Component.mean(self.component_name(), values)
 
     def _settings(self):
-        return {"k": self.options.k, "popularity": POPULARITY_DEFINITION}
+        return {"k": self.options.k, "popularity": popularity_setting(self.options)}
 
 
 class GiniIndex(_BeyondAccuracy):
@@ -253,12 +268,12 @@ class TailPercentage(_BeyondAccuracy):
     Options = TailOptions
 
     def component(self, lists, examples):
-        tail = tail_items(history_popularity(examples), self.options.tail_ratio)
+        tail = tail_items(self.popularity(examples), self.options.tail_ratio)
         values = [sum(i in tail for i in items) / len(items) if items else None for items in lists]
         return Component.mean(self.component_name(), values)
 
     def _settings(self):
-        return {"k": self.options.k, "tail_ratio": self.options.tail_ratio, "popularity": POPULARITY_DEFINITION}
+        return {"k": self.options.k, "tail_ratio": self.options.tail_ratio, "popularity": popularity_setting(self.options)}
 
 
 @hookimpl

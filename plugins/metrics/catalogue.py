@@ -12,6 +12,10 @@ metrics call the catalogue is built from them:
   every item id in that whole dataset, every user's history and target
   (`dataset_catalogue`, loaded once per process), and the signature says
   `catalogue:dataset@` + the first 12 hex digits of the sha256 of its sorted ids.
+  `PopularityOptions.popularity` likewise counts the history purchases of every user of a
+  named dataset (the training users' histories included, their targets never), which is
+  closer to RecBole's training-split counts than the scored examples alone
+  (`popularity:dataset-history-purchases@HASH`).
 - `history_popularity`: how often each item occurs in the scored examples' histories
   (inputs only, never the targets): the popularity the beyond-accuracy metrics use in
   place of RecBole's training-set interaction counts, which a metric cannot see.
@@ -94,12 +98,22 @@ class CatalogueOptions(MetricOptions):
 
 
 @functools.lru_cache(maxsize=4)
-def dataset_catalogue(name_or_path: str) -> frozenset[str]:
-    """Every item id of a whole dataset (histories and targets of all its users), once per process."""
+def _dataset_items(name_or_path: str) -> tuple[frozenset[str], Counter]:
+    """(every item id of a whole dataset, how often each occurs in its users' histories), once per process."""
     _, provider = resolve_dataset(name_or_path, {})
     examples = load_dataset_examples(provider).examples
     _, asins = examples.history_item_ids()
-    return frozenset(asins.to_pylist()) | {t for t in examples.target_item_ids() if t}
+    history = asins.to_pylist()
+    return frozenset(history) | {t for t in examples.target_item_ids() if t}, Counter(history)
+
+
+def dataset_catalogue(name_or_path: str) -> frozenset[str]:
+    """Every item id of a whole dataset (histories and targets of all its users)."""
+    return _dataset_items(name_or_path)[0]
+
+
+def _digest(lines) -> str:
+    return hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()[:12]
 
 
 def catalogue_of(options: CatalogueOptions, examples: list) -> tuple[set[str] | frozenset[str], str]:
@@ -107,10 +121,28 @@ def catalogue_of(options: CatalogueOptions, examples: list) -> tuple[set[str] | 
     if options.catalogue == "examples":
         return catalogue_ids(examples), CATALOGUE_DEFINITION
     ids = dataset_catalogue(options.catalogue)
-    digest = hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()[:12]
-    return ids, f"dataset@{digest}"
+    return ids, f"dataset@{_digest(ids)}"
 
 
 def catalogue_setting(options: CatalogueOptions) -> str:
     """The signature's `catalogue:` before the data is seen."""
     return CATALOGUE_DEFINITION if options.catalogue == "examples" else "dataset"
+
+
+class PopularityOptions(MetricOptions):
+    popularity: str = Field(default="examples",
+                            description="examples (the scored examples' histories) or a dataset name or REGEN file "
+                                        "path (every user's history in it)")
+
+
+def popularity_of(options: PopularityOptions, examples: list) -> tuple[Counter, str]:
+    """(item -> history purchases, how the signature names it): from the scored examples' histories,
+    or from the histories of every user of a whole dataset (training users' included; never targets)."""
+    if options.popularity == "examples":
+        return history_popularity(examples), POPULARITY_DEFINITION
+    counts = _dataset_items(options.popularity)[1]
+    return counts, f"dataset-history-purchases@{_digest(f'{i}:{c}' for i, c in counts.items())}"
+
+
+def popularity_setting(options: PopularityOptions) -> str:
+    return POPULARITY_DEFINITION if options.popularity == "examples" else "dataset-history-purchases"
