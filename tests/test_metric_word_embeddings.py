@@ -91,7 +91,7 @@ def test_the_matrix_is_loaded_once_per_process():
     VectorExtrema().score(["a b"], ["d"], [None])
     info = word_embeddings.load_word_vectors.cache_info()
     assert info.misses == 1 and info.hits >= 5
-    _, matrix = word_embeddings.load_word_vectors(str(metric._model.path))
+    _, matrix, _ = word_embeddings.load_word_vectors(str(metric._model.path))
     assert matrix.shape == (30522, 384)
 
 

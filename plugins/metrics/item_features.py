@@ -32,6 +32,7 @@ line), so two scores agree only when they used the same features.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -97,20 +98,26 @@ def parse_sources(value: str) -> tuple[str, ...]:
     return names
 
 
-def item_words(item, sources: tuple[str, ...]) -> set[str]:
+def item_words(item, sources: tuple[str, ...]) -> frozenset[str]:
     """The candidate features of one item (an `Item`) from the declared sources."""
-    found: set[str] = set()
     if item is None:
-        return found
+        return frozenset()
+    brand = (item.model_extra or {}).get("brand")
+    return _attribute_words(item.category, brand if isinstance(brand, str) else None, item.title, sources)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _attribute_words(category: str | None, brand: str | None, title: str | None,
+                     sources: tuple[str, ...]) -> frozenset[str]:
+    # cached: a dataset's purchases repeat the same catalogue items many times over
+    found: set[str] = set()
     if "category" in sources:
-        found.update(category_words(item.category))
-    if "brand" in sources:
-        brand = (item.model_extra or {}).get("brand")
-        if isinstance(brand, str):
-            found.update(words(brand))
+        found.update(category_words(category))
+    if "brand" in sources and brand:
+        found.update(words(brand))
     if "title" in sources:
-        found.update(words(item.title))
-    return found
+        found.update(words(title))
+    return frozenset(found)
 
 
 class FeatureOptions(MetricOptions):

@@ -21,8 +21,9 @@ the dataset's own word vectors; no such vectors ship offline here. These metrics
 `embeddings.word_embeddings.weight`, 30,522 x 384; or `model=FOLDER`, any BERT-style
 folder with `tokenizer.json` and `model.safetensors`): the static vectors the model looks
 tokens up in before any layer, not contextual embeddings. Texts are split by the model's
-own tokenizer (lowercasing WordPiece for MiniLM), without [CLS]/[SEP], padding or
-truncation, and tokens made only of punctuation or symbols are dropped; a word split into pieces
+own tokenizer (lowercasing WordPiece for MiniLM), without padding or truncation, and
+special tokens ([CLS], [SEP], [UNK], ...) and tokens made only of punctuation or symbols
+are dropped; a word split into pieces
 ("unbelievable" may become `un`, `##believ`, `##able`) contributes each piece. Numbers are
 therefore not comparable with word2vec-based figures in papers, only with each other.
 The matrix is read with safetensors and the tokenizer with `tokenizers` (no torch), once
@@ -60,7 +61,7 @@ def _is_punctuation(token: str) -> bool:
 
 @functools.lru_cache(maxsize=4)
 def load_word_vectors(path: str):
-    """(tokenizer, embedding matrix float32 (V, d), special token ids) of a model folder; once per process."""
+    """(tokenizer, embedding matrix float32 (V, d), which ids are words) of a model folder; once per process."""
     tokenizers = require("tokenizers", EXTRAS, "the word-embedding metrics")
     safetensors_numpy = require("safetensors.numpy", EXTRAS, "the word-embedding metrics", library="safetensors")
     folder = Path(path)
@@ -72,15 +73,21 @@ def load_word_vectors(path: str):
     if len(keys) != 1:
         raise ValueError(f"{folder}: expected one *word_embeddings.weight tensor, found {keys or 'none'}")
     matrix = np.asarray(weights[keys[0]], dtype=np.float32)
-    return tokenizer, matrix
+    # which token ids count as words: all but special tokens ([UNK], [PAD], ...) and those
+    # made only of punctuation or symbols
+    words = np.ones(max(len(matrix), tokenizer.get_vocab_size()), dtype=bool)
+    special = {str(t) for t in getattr(tokenizer, "get_added_tokens_decoder", dict)().values() if t.special}
+    for token, index in tokenizer.get_vocab().items():
+        words[index] = not (_is_punctuation(token) or token in special)
+    return tokenizer, matrix, words
 
 
 def token_vectors(text: str, path: str) -> np.ndarray:
     """(tokens, d) float64 input embeddings of the text's word pieces (no specials, no punctuation)."""
-    tokenizer, matrix = load_word_vectors(path)
-    encoding = tokenizer.encode(text, add_special_tokens=False)
-    ids = [i for i, token in zip(encoding.ids, encoding.tokens) if not _is_punctuation(token)]
-    return matrix[np.asarray(ids, dtype=np.int64)].astype(np.float64) if ids else np.zeros((0, matrix.shape[1]))
+    tokenizer, matrix, words = load_word_vectors(path)
+    ids = np.asarray(tokenizer.encode(text, add_special_tokens=False).ids, dtype=np.int64)
+    ids = ids[words[ids]] if len(ids) else ids
+    return matrix[ids].astype(np.float64) if len(ids) else np.zeros((0, matrix.shape[1]))
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
