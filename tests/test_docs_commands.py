@@ -25,7 +25,7 @@ BOOTSTRAP = "50"
 SKIP = [
     (r"\bdata download\b", "downloads from Kaggle"),
     (r"(^|\s)\.\.\.(\s|$)", "an elided command (`...`)"),
-    (r"llm-openai|llm-gemini|llm-rater|openai:|gemini:", "calls a paid API (tested against local HTTP servers)"),
+    (r"llm-openai|llm-gemini|llm-rater|llm-judge-pair|openai:|gemini:", "calls a paid API (tested against local HTTP servers)"),
     (r"--model llm-local", "loads SmolLM2 (slow; tested in its own module)"),
     (r"--metric (semsim|bertscore)\b|metric baseline", "loads a sentence-embedding model (slow; tested in its own modules)"),
     (r"--model (fusion|cf-only|text-only|retrieval-(cf|text|fusion)|wals|fusion-knn)\b",
@@ -34,6 +34,7 @@ SKIP = [
      "(test_hello_world_plugin_package.py, test_example_plugin_package.py)"),
     (r"evaluate:", "needs an evaluate module path (test_evaluate_adapter.py)"),
     (r"\banalyze soft-tokens\b", "needs a trained fusion run (test_fusion_models.py)"),
+    (r"--log-to wandb|--to wandb", "starts W&B (tested offline in test_logger_wandb.py)"),
 ]
 REAL_DATASETS = {"regen-office", "regen-clothing"}
 
@@ -186,7 +187,7 @@ def builtin_names() -> dict[str, list[str]]:
 
     registry = get_registry()
     names = {}
-    for kind in ("model", "metric", "dataset"):
+    for kind in ("model", "metric", "dataset", "logger"):
         names[kind] = [
             name for name in registry.names(kind)
             if registry.host.infos[registry.get(kind, name).plugin].distribution == "regen-bench"
@@ -194,22 +195,22 @@ def builtin_names() -> dict[str, list[str]]:
     return names
 
 
-def test_user_guide_names_every_builtin_model_metric_and_dataset():
+def test_user_guide_names_every_builtin_model_metric_dataset_and_logger():
     guide = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
     names = builtin_names()
-    assert len(names["model"]) >= 5 and len(names["metric"]) >= 5
+    assert len(names["model"]) >= 5 and len(names["metric"]) >= 5 and len(names["logger"]) >= 2
     missing = [f"{kind} {name}" for kind, found in names.items() for name in found if f"`{name}`" not in guide]
     assert not missing, f"docs/user-guide.md does not document: {', '.join(missing)} (add them with their options)"
 
 
 def test_user_guide_documents_every_option_of_every_builtin():
-    """Each option of a built-in model or metric appears (as `option`) in the user guide."""
+    """Each option of a built-in model, metric, dataset or logger appears (as `option`) in the user guide."""
     from regen_bench.plugin.registry import get_registry
 
     guide = (ROOT / "docs" / "user-guide.md").read_text(encoding="utf-8")
     registry = get_registry()
     missing = []
-    for kind in ("model", "metric", "dataset"):
+    for kind in ("model", "metric", "dataset", "logger"):
         for name in builtin_names()[kind]:
             options = getattr(registry.get(kind, name).cls, "Options", None)
             for option in getattr(options, "model_fields", {}):

@@ -56,9 +56,9 @@ class Lab:
         self.fitted: list = []  # the SoftTokenModel instance(s) fitted by the current run
 
     def run(self, name: str, *, limit: int, **extra):
+        from regen_bench.pipeline.runner import RunConfig, run_benchmark
         from regen_bench.plugin import registry
         from regen_bench.results.schema import RunResults
-        from regen_bench.run.runner import RunConfig, run_benchmark
 
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("REGEN_BENCH_CACHE_DIR", str(self.cache))

@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from regen_bench.run.generation_cache import GenerationCache
+from regen_bench.pipeline.generation_cache import GenerationCache
 
 
 def test_put_and_get_round_trip_strings_and_lists(tmp_path):

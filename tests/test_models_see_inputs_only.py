@@ -22,10 +22,10 @@ from regen_bench.contracts.examples import Example, HiddenAnswerError, ModelInpu
 from regen_bench.contracts.model import Model
 from regen_bench.contracts.records import Item, Purchase, Review
 from regen_bench.contracts.tasks import RANKING, TARGET_ITEM_TASKS, TEXT, takes_target_item
+from regen_bench.pipeline.executor import Batch, LocalExecutor, produce
+from regen_bench.pipeline.runner import RunConfig, run_benchmark
 from regen_bench.plugin import registry
 from regen_bench.plugin.hookspecs import hookimpl
-from regen_bench.run.executor import Batch, LocalExecutor, produce
-from regen_bench.run.runner import RunConfig, run_benchmark
 
 REVIEW = "SECRET-TARGET-REVIEW written after the purchase"
 REFERENCES = {

@@ -20,7 +20,7 @@ ray = pytest.importorskip("ray", reason="the [ray] extra (make install installs 
 
 from killed_runs import COUNTING_MODEL, cached_rows, lines, start_run  # noqa: E402
 
-from regen_bench.run.runner import RunConfig, run_benchmark  # noqa: E402
+from regen_bench.pipeline.runner import RunConfig, run_benchmark  # noqa: E402
 
 FUSION_FAST = {
     "lm": "tiny", "hidden": "32", "layers": "1", "heads": "2", "vocab_size": "256", "epochs": "2", "max_steps": "4",
@@ -96,12 +96,12 @@ def test_ray_run_gives_the_local_run_s_predictions_and_scores(case, ray_cache, t
 
 
 def test_one_limit_service_books_every_worker_s_requests(cluster):
-    from regen_bench.run.ray_executor import RayLimits, start_limit_service
+    from regen_bench.pipeline.ray_executor import RayLimits, start_limit_service
 
     @ray.remote(num_cpus=0)
     class Worker:
         def __init__(self, service):
-            from regen_bench.run.executor import share_limits
+            from regen_bench.pipeline.executor import share_limits
 
             share_limits(RayLimits(service))
 
@@ -170,7 +170,7 @@ def run_python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_the_cli_and_local_runs_never_import_ray():
-    done = run_python("import sys, regen_bench.cli.app, regen_bench.run.runner; print('ray' in sys.modules)")
+    done = run_python("import sys, regen_bench.cli.app, regen_bench.pipeline.runner; print('ray' in sys.modules)")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
 
@@ -179,7 +179,7 @@ def test_without_ray_the_executor_says_which_extra_to_install():
     done = run_python(textwrap.dedent("""
         import sys
         sys.modules["ray"] = None  # as if the [ray] extra were not installed
-        from regen_bench.run.ray_executor import import_ray
+        from regen_bench.pipeline.ray_executor import import_ray
         try:
             import_ray()
         except Exception as exc:

@@ -1,6 +1,6 @@
 """A run folder appears whole or not at all (issue 9, defect 7), and --output must be a folder.
 
-`run/record.py:write_run` writes samples.jsonl and results.json into `.incomplete-<run id>`
+`pipeline/record.py:write_run` writes samples.jsonl and results.json into `.incomplete-<run id>`
 and renames it into place. A real SIGKILL between the two writes leaves no run folder,
 only the `.incomplete-*` one, which `leaderboard build` skips with one line.
 """
@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from regen_bench.cli.app import main
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.pipeline.record import INCOMPLETE_PREFIX, check_output_dir, write_run
 from regen_bench.results.schema import load_results, read_samples
-from regen_bench.run.record import INCOMPLETE_PREFIX, check_output_dir, write_run
 from regen_bench.util.hashing import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ WRITER = textwrap.dedent('''
     import os, signal, sys
     from pathlib import Path
     from regen_bench.results.schema import load_results, read_samples
-    from regen_bench.run.record import write_run
+    from regen_bench.pipeline.record import write_run
 
     source = Path(sys.argv[2])
     results = load_results(source / "results.json")

@@ -1,4 +1,4 @@
-"""The stages of `regen-bench run`, each alone, and `k` as a run option (run/plan.py, run/stages.py)."""
+"""The stages of `regen-bench run`, each alone, and `k` as a run option (pipeline/plan.py, pipeline/stages.py)."""
 
 import json
 from types import SimpleNamespace
@@ -11,14 +11,11 @@ from regen_bench.contracts.model import Model
 from regen_bench.contracts.records import Item, Purchase
 from regen_bench.contracts.tasks import DEFAULT_K, RANKING, TEXT
 from regen_bench.data.splits import SplitConfig
-from regen_bench.plugin import registry
-from regen_bench.plugin.hookspecs import hookimpl
-from regen_bench.results.schema import SampleRow
-from regen_bench.run.executor import Executor, FinishedBatch, LocalExecutor
-from regen_bench.run.generation_cache import GenerationCache
-from regen_bench.run.plan import cache_keys, plan_run
-from regen_bench.run.runner import RunConfig, run_benchmark
-from regen_bench.run.stages import (
+from regen_bench.pipeline.executor import Executor, FinishedBatch, LocalExecutor
+from regen_bench.pipeline.generation_cache import GenerationCache
+from regen_bench.pipeline.plan import cache_keys, plan_run
+from regen_bench.pipeline.runner import RunConfig, run_benchmark
+from regen_bench.pipeline.stages import (
     CacheLookup,
     Evaluation,
     drop_failed,
@@ -29,6 +26,9 @@ from regen_bench.run.stages import (
     sample_rows,
     split_stage,
 )
+from regen_bench.plugin import registry
+from regen_bench.plugin.hookspecs import hookimpl
+from regen_bench.results.schema import SampleRow
 from regen_bench.util.hashing import run_config_hash
 
 

@@ -11,7 +11,7 @@ event loop and can be shared by successive `asyncio.run` calls (it keeps no loop
 objects, only monotonic times).
 
 Global limits across workers: when an executor runs the model in several processes
-(`--executor ray`), each worker calls `regen_bench.run.executor.share_limits(service)`
+(`--executor ray`), each worker calls `regen_bench.pipeline.executor.share_limits(service)`
 first, and a limiter built there delegates every reservation and settlement to that
 one service (a Ray actor holding one `RateLimiter` per (rpm, tpm)), so N workers
 together send at most rpm requests a minute, not N times rpm.
@@ -23,7 +23,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from regen_bench.run.executor import shared_limits
+from regen_bench.pipeline.executor import shared_limits
 
 
 class RateLimiter:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from regen_bench.cli.options import key_values, metric_args_by_metric
+from regen_bench.cli.options import key_values, logger_args_by_logger, metric_args_by_metric
 from regen_bench.contracts.tasks import DEFAULT_K
+from regen_bench.pipeline.runner import EXECUTORS, RunConfig, run_benchmark
 from regen_bench.results.report import failed_lines, format_scores
-from regen_bench.run.runner import EXECUTORS, RunConfig, run_benchmark
 
 
 @click.command()
@@ -36,11 +36,19 @@ from regen_bench.run.runner import EXECUTORS, RunConfig, run_benchmark
               help="How generation batches run: here (local) or on a Ray cluster (ray; pip install 'regen-bench[ray]').")
 @click.option("--ray-address", metavar="ADDRESS",
               help="--executor ray: join this cluster (ray://HOST:10001, or auto); default: a local one for the run.")
+@click.option("--samples-format", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True,
+              help="parquet: also write samples.parquet beside samples.jsonl (for pandas, DuckDB, datasets).")
+@click.option("--log-to", "log_to", multiple=True, metavar="LOGGER[:ARG]",
+              help="Also log the written run to an experiment tracker (repeatable): mlflow, wandb "
+                   "(see `regen-bench list loggers`).")
+@click.option("--logger-arg", "logger_args", multiple=True, metavar="LOGGER:KEY=VALUE",
+              help="Logger option, e.g. mlflow:tracking_uri=file:///tmp/mlruns (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--allow-failed-metrics", is_flag=True,
               help="Exit 0 even when a metric scored no example (it is recorded as failed either way).")
 def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_args, dataset_args, task_map,
-        split, on_bad_record, resamples, k, executor, ray_address, quiet, allow_failed_metrics):
+        split, on_bad_record, resamples, k, executor, ray_address, samples_format, log_to, logger_args, quiet,
+        allow_failed_metrics):
     """Load a dataset, fit a model, generate, score, and write results.
 
     Exits 1, after writing the results, when a metric scored no example (a judge whose
@@ -51,7 +59,9 @@ def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_
         limit=limit, seed=seed, output=output, model_args=key_values(model_args, "--model-arg"),
         metric_args=metric_args_by_metric(metric_args), dataset_args=key_values(dataset_args, "--dataset-arg"),
         task_map=key_values(task_map, "--task-map"), split=split, on_bad_record=on_bad_record,
-        resamples=resamples, k=k, executor=executor, ray_address=ray_address, progress=not quiet, command=["regen-bench", *sys.argv[1:]],
+        resamples=resamples, k=k, executor=executor, ray_address=ray_address, samples_format=samples_format,
+        progress=not quiet, command=["regen-bench", *sys.argv[1:]],
+        log_to=list(log_to), logger_args=logger_args_by_logger(logger_args),
     )
     outcome = run_benchmark(config)
     click.echo(format_scores(outcome.results))
@@ -59,6 +69,9 @@ def run(model, dataset, tasks, metrics, limit, seed, output, model_args, metric_
         f"\n{outcome.generated} generated, {outcome.cached} from cache. "
         f"Results: {outcome.run_dir / 'results.json'}"
     )
+    for logged in outcome.logged:  # a failed one was a warning already
+        if logged.ok:
+            click.echo(f"Logged to {logged.logger}" + (f": {logged.where}" if logged.where else ""))
     failed = failed_lines(outcome.results.scores)
     for line in failed:
         click.echo(line, err=True)

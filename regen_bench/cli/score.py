@@ -1,7 +1,7 @@
 """`regen-bench score`: re-score a run's saved samples without the model.
 
 With `--output DIR` the re-scored run is written as a new run folder (samples.jsonl and
-results.json, written by the run's own write stage, `regen_bench.run.record`), whose
+results.json, written by the run's own write stage, `regen_bench.pipeline.record`), whose
 `rescored_from` names the run it re-scored (its run_id and the sha256 of its results.json
 and samples.jsonl). The new results file keeps the source run's scores of every metric
 not re-scored, so it can replace the source run in a leaderboard.
@@ -19,6 +19,7 @@ import click
 from regen_bench.cli.options import metric_args_by_metric
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.tasks import default_metrics
+from regen_bench.pipeline.record import check_output_dir, metric_records, write_run, written_now
 from regen_bench.plugin.specs import build_metrics
 from regen_bench.results.report import failed_lines, format_table, score_cells
 from regen_bench.results.rescoring import examples_for_results
@@ -31,7 +32,6 @@ from regen_bench.results.schema import (
     read_samples,
 )
 from regen_bench.results.scoring import score_rows
-from regen_bench.run.record import check_output_dir, metric_records, write_run, written_now
 from regen_bench.util.hashing import sha256_file
 
 

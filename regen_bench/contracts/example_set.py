@@ -475,6 +475,27 @@ class ExampleSet(Sequence):
             return np.asarray(self._column(self._store.history_and_target()[2]).is_valid(), dtype=bool)
         return self._store.has_text(task)[self._rows]
 
+    def arrow_view(self, tasks: Iterable[str]) -> tuple[pa.Table, np.ndarray]:
+        """(a table over every row of the set's store, this set's row numbers in it), for
+        readers such as `datasets.Dataset(...).select(rows)` (an index over the table, no copy).
+
+        The store's own columns come as they are (memory-mapped from the Arrow cache, not
+        copied), but its map of strings (no `datasets` type for a map); in its place one
+        string column per text task in `tasks` (the task's reference text, null where the
+        row has none) and, for a ranking task, `<task>` as the next item's id."""
+        table = self._store.table
+        keep = [name for name in table.column_names if name not in ("strings", "references")]
+        view = table.select(keep)
+        every_row = np.arange(self._store.n, dtype=np.int64)
+        for task in tasks:
+            if task in view.column_names:
+                raise ValueError(f"task {task!r} has the name of a column of the table")
+            if kind_of(task) is RANKING:
+                view = view.append_column(task, self._store.history_and_target()[2])
+            else:
+                view = view.append_column(task, self._store.texts_at(task, every_row))
+        return view, self._rows.copy()
+
     def __reduce__(self):
         return (ExampleSet, (self._store, self._rows))
 

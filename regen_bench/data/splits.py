@@ -19,7 +19,7 @@ from regen_bench.util.hashing import hash_config, sha256_text
 SPLITS = ("train", "validation", "test")
 
 # Documented minimums (docs/data.md, "Too little data"), checked before a model is fitted
-# (run/checks.py): a run needs MIN_TRAIN_USERS training users, and for each text task
+# (pipeline/checks.py): a run needs MIN_TRAIN_USERS training users, and for each text task
 # that many with the task's narrative, and at least one evaluated example per task. A
 # task scored on fewer than MIN_SCORED_EXAMPLES examples is warned about: its interval
 # says little, and a leaderboard should not rank it.

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.pipeline.record import INCOMPLETE_PREFIX, is_incomplete
 from regen_bench.results.loader import LoadedRun, run_with_samples
 from regen_bench.results.schema import ResultsFormatError, parse_results, read_results_json
-from regen_bench.run.record import INCOMPLETE_PREFIX, is_incomplete
 
 
 @dataclass
@@ -76,7 +76,7 @@ def collect_runs(root: Path) -> Collection:
         raise RegenBenchError(f"results folder {root} not found; pass --results DIR with the runs' results.json files")
     runs: list[CollectedRun] = []
     warnings: list[str] = []
-    # A folder a run is still writing, or a killed run left (run/record.py): never read, so a
+    # A folder a run is still writing, or a killed run left (pipeline/record.py): never read, so a
     # half-written file in it cannot fail the build.
     incomplete = sorted(p for p in root.rglob(f"{INCOMPLETE_PREFIX}*") if p.is_dir())
     for path in sorted(root.rglob("*.json"), key=lambda p: p.relative_to(root).as_posix()):

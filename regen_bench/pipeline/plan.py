@@ -12,9 +12,10 @@ from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.example_set import as_example_set
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import Model
+from regen_bench.contracts.pairwise import is_pairwise
 from regen_bench.contracts.tasks import DEFAULT_K, RANKING, TEXT, default_metrics, kind_of
+from regen_bench.pipeline.generation_cache import GenerationCache
 from regen_bench.plugin.registry import get_registry
-from regen_bench.run.generation_cache import GenerationCache
 from regen_bench.util.hashing import run_config_hash
 
 # The task the default plan adds for a model that recommends, when the dataset has targets.
@@ -90,6 +91,10 @@ def check_metric_kinds(tasks: list[str], metrics: list[Metric], *, tasks_given: 
     A task named with `--task` needs at least one metric of its kind; a run of the
     default tasks needs one task with a metric of its kind (the others stay unscored,
     as before). The error names the metrics that fit."""
+    for metric in metrics:
+        if is_pairwise(metric):
+            raise RegenBenchError(f"metric {metric.spec!r} judges two runs against each other: use "
+                                  f"`regen-bench compare RUN_A RUN_B --metric {metric.name}`")
     kinds = {metric.kind for metric in metrics}
     unscored = [task for task in tasks if kind_of(task).name not in kinds]
     if not unscored or (not tasks_given and len(unscored) < len(tasks)):

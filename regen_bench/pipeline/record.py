@@ -20,6 +20,7 @@ from regen_bench import __version__
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.metric import Metric
 from regen_bench.contracts.model import Model
+from regen_bench.results.samples_parquet import PARQUET_FILE, write_samples_parquet
 from regen_bench.results.schema import (
     BootstrapInfo,
     DatasetInfo,
@@ -39,8 +40,8 @@ from regen_bench.util.environment import environment_info, harness_git_sha
 
 if TYPE_CHECKING:  # annotations only: importing the stages here would load them into every
     # reader of run folders (leaderboard build, `regen-bench --help`)
-    from regen_bench.run.plan import CacheKeys, RunPlan
-    from regen_bench.run.stages import Evaluation, Scored, Source
+    from regen_bench.pipeline.plan import CacheKeys, RunPlan
+    from regen_bench.pipeline.stages import Evaluation, Scored, Source
 
 
 def metric_record(metric: Metric, signatures: dict[str, str]) -> MetricRecord:
@@ -62,6 +63,7 @@ def metric_records(metrics: list[Metric], scores: list[ScoreEntry]) -> list[Metr
 
 INCOMPLETE_PREFIX = ".incomplete-"  # a run folder being written; what is left of one when a run was killed
 SAMPLES_FILE = "samples.jsonl"
+SAMPLES_FORMATS = ("jsonl", "parquet")  # parquet: samples.parquet beside samples.jsonl (the record)
 RESULTS_FILE = "results.json"
 
 
@@ -139,13 +141,20 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_run(output: Path, model: str, dataset: str, config_hash: str, rows: list[SampleRow],
-              make_results: Callable[[WrittenSamples], RunResults]) -> tuple[WrittenSamples, RunResults]:
-    """Write a whole run folder: samples.jsonl, then `make_results(written)` as results.json, both
-    in a temporary folder that is then renamed to `written.run_dir`. Killed at any point, the
-    run leaves no run folder, only a `.incomplete-*` one."""
+              make_results: Callable[[WrittenSamples], RunResults],
+              samples_format: str = "jsonl") -> tuple[WrittenSamples, RunResults]:
+    """Write a whole run folder: samples.jsonl (and, `samples_format="parquet"`, samples.parquet
+    beside it), then `make_results(written)` as results.json, all in a temporary folder that
+    is then renamed to `written.run_dir`. Killed at any point, the run leaves no run folder,
+    only a `.incomplete-*` one."""
+    if samples_format not in SAMPLES_FORMATS:
+        raise RegenBenchError(f"samples format {samples_format!r}: expected one of {', '.join(SAMPLES_FORMATS)}")
     output = check_output_dir(output)
     run_id, run_dir, temporary = _reserve_run_dir(output, model, dataset, config_hash)
     samples = _write_sorted_samples(temporary / SAMPLES_FILE, rows)
+    if samples_format == "parquet":
+        ordered = sorted(rows, key=lambda r: (r.task, r.example_id))
+        write_samples_parquet(temporary / PARQUET_FILE, ordered, samples.sha256)
     written = WrittenSamples(run_id=run_id, run_dir=run_dir, samples=samples)
     results = make_results(written)
     write_results(temporary / RESULTS_FILE, results)

@@ -46,11 +46,11 @@ from typing import Any, Callable, Iterable, Iterator
 
 from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.model import Model
+from regen_bench.pipeline.executor import Batch, Executor, FinishedBatch, produce, share_limits
+from regen_bench.pipeline.generation_cache import GenerationCache, shard_dir
+from regen_bench.pipeline.stages import check_outputs
 from regen_bench.plugin.extras import require
 from regen_bench.results.scoring import score_locally
-from regen_bench.run.executor import Batch, Executor, FinishedBatch, produce, share_limits
-from regen_bench.run.generation_cache import GenerationCache, shard_dir
-from regen_bench.run.stages import check_outputs
 
 REMOTE_METRICS = frozenset({"semsim", "bertscore"})  # scored on the cluster; the rest here
 

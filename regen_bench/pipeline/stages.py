@@ -1,7 +1,7 @@
 """The stages of a run, each a function from typed inputs to a typed output.
 
-load -> (plan, run/plan.py) -> split -> read cache -> fit -> generate -> drop failed -> score
--> write (run/record.py). `run_benchmark` (run/runner.py) chains them; fit and generate
+load -> (plan, pipeline/plan.py) -> split -> read cache -> fit -> generate -> drop failed -> score
+-> write (pipeline/record.py). `run_benchmark` (pipeline/runner.py) chains them; fit and generate
 run only when the generation cache lacks some outputs.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from tqdm import tqdm
+from tqdm.auto import tqdm  # a widget in Jupyter (with ipywidgets), text in a terminal
 
 from regen_bench.contracts.dataset import DatasetProvider
 from regen_bench.contracts.errors import RegenBenchError
@@ -25,17 +25,19 @@ from regen_bench.contracts.tasks import RANKING, kind_of, task_kind
 from regen_bench.data.loading import LoadedExamples, load_dataset_examples
 from regen_bench.data.sources import resolve_dataset
 from regen_bench.data.splits import SplitConfig, Splits, split_users_by_hash
+from regen_bench.pipeline.executor import Batch, Executor
+from regen_bench.pipeline.generation_cache import GenerationCache
 from regen_bench.plugin.failures import describe_instance
 from regen_bench.plugin.registry import loaded_registry
 from regen_bench.results.schema import SampleRow, ScoreEntry
 from regen_bench.results.scoring import score_rows
-from regen_bench.run.executor import Batch, Executor
-from regen_bench.run.generation_cache import GenerationCache
 
 Outputs = dict[str, dict[str, object]]  # task -> example id -> output (a narrative or a ranked list)
 
 
 def progress_bar(total: int, desc: str, enabled: bool) -> tqdm:
+    """A progress bar, silent when not `enabled` (`--quiet`, `regen_bench.run(progress=False)`).
+    In a terminal it writes to stderr; in a notebook tqdm's auto front end draws a widget."""
     return tqdm(total=total, desc=desc, unit="ex", disable=not enabled, file=sys.stderr, leave=False)
 
 

@@ -1,12 +1,12 @@
 """Executors: how the generate stage gets a fitted model's outputs for a list of batches.
 
-The generate stage (run/stages.py) reads the generation cache, cuts what is still
+The generate stage (pipeline/stages.py) reads the generation cache, cuts what is still
 missing into `Batch`es of `model.batch_size` examples, hands them to an executor and
 writes each `FinishedBatch` to the cache as soon as the executor yields it, so a killed
 run loses at most the batches in flight. It also checks that every batch came back with
 one output per example. Two executors exist: `local` (here) and `ray`
-(run/ray_executor.py); `RunConfig.executor` picks one by name (`EXECUTORS` in
-run/runner.py, which knows both).
+(pipeline/ray_executor.py); `RunConfig.executor` picks one by name (`EXECUTORS` in
+pipeline/runner.py, which knows both).
 
 The interface, for whoever adds an executor:
 

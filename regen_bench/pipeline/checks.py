@@ -26,7 +26,7 @@ from regen_bench.contracts.example_set import as_example_set
 from regen_bench.contracts.layout import DatasetLayout
 from regen_bench.contracts.tasks import RANKING, TEXT, kind_of
 from regen_bench.data.splits import MIN_SCORED_EXAMPLES, MIN_TRAIN_USERS, Splits
-from regen_bench.run.stages import Evaluation
+from regen_bench.pipeline.stages import Evaluation
 
 
 def _counts(splits: Splits) -> str:
