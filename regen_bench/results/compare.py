@@ -33,9 +33,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from regen_bench.contracts.errors import RegenBenchError
+from regen_bench.contracts.pairwise import PairwiseMetric
+from regen_bench.contracts.tasks import TEXT, kind_of
 from regen_bench.results.loader import LoadedRun, load_run, results_file
 from regen_bench.results.paired import CorpusRecomputer, PairedMethod, RebuildFrom, RunScore, compare_scores
-from regen_bench.results.schema import ResultsFormatError, RunResults, ScoreEntry
+from regen_bench.results.rescoring import examples_for_results
+from regen_bench.results.schema import ResultsFormatError, RunResults, SampleRow, ScoreEntry
+from regen_bench.results.scoring import component_entries
 from regen_bench.stats.significance import ALPHA, PValueMethod, holm_adjust
 
 ADJUSTMENT = "Holm"  # the multiple-comparison adjustment of p_holm, over all rows of one comparison
@@ -154,7 +158,7 @@ def load_compared_run(path: str | Path) -> LoadedRun:
     return run
 
 
-def _data_differences(a: RunResults, b: RunResults) -> list[str]:
+def data_differences(a: RunResults, b: RunResults) -> list[str]:
     """What differs between the two runs' test sets (empty: the same)."""
     da, db = a.dataset, b.dataset
     out = []
@@ -168,7 +172,7 @@ def _data_differences(a: RunResults, b: RunResults) -> list[str]:
 
 
 def _check_same_data(comparison: Comparison, force: bool) -> None:
-    differences = _data_differences(comparison.run_a.results, comparison.run_b.results)
+    differences = data_differences(comparison.run_a.results, comparison.run_b.results)
     if not differences:
         return
     if not force:
@@ -231,3 +235,66 @@ def compare_runs(run_a_dir, run_b_dir, *, seed: int = 0, resamples: int = 1000, 
     for row, adjusted in zip(comparison.rows, holm_adjust([row.p_value for row in comparison.rows])):
         row.p_holm = adjusted
     return comparison
+
+
+# -- pairwise judges (`compare A B --metric llm-judge-pair`) ----------------------------
+#
+# Judge two runs against each other with pairwise metrics: `compare A B --metric llm-judge-pair`.
+#
+# For every text task both runs generated, the examples both have a narrative for are joined on
+# `example_id` (sorted by it), and each `PairwiseMetric` judges B's narrative against A's
+# (`score_pairs(baseline=A, candidate=B, ...)`). Its components become score entries with
+# bootstrap CIs exactly as a run's do (`results/scoring.py`), from B's side. The examples'
+# histories come from the runs' dataset when it is available here (else the judge sees the
+# reference only, and the signature says so). Runs on different test sets are refused unless
+# `force`, as by `compare`.
+
+
+@dataclass
+class PairwiseJudgement:
+    run_a: str  # run ids
+    run_b: str
+    entries: list[ScoreEntry] = field(default_factory=list)
+    usage: dict[str, dict] = field(default_factory=dict)  # metric -> its API usage and cost
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"run_a": self.run_a, "run_b": self.run_b, "entries": [e.model_dump() for e in self.entries],
+                "usage": self.usage, "notes": self.notes}
+
+
+def _shared_rows(rows_a: list[SampleRow], rows_b: list[SampleRow], task: str) -> list[tuple[SampleRow, SampleRow]]:
+    by_id = {r.example_id: r for r in rows_a if r.task == task and isinstance(r.prediction, str)}
+    pairs = [(by_id[r.example_id], r) for r in rows_b
+             if r.task == task and isinstance(r.prediction, str) and r.example_id in by_id]
+    return sorted(pairs, key=lambda pair: pair[1].example_id)
+
+
+def judge_runs(run_a_dir, run_b_dir, metrics: list[PairwiseMetric], *, seed: int = 0, resamples: int = 1000,
+               force: bool = False) -> PairwiseJudgement:
+    """B judged against A by each pairwise metric, per text task both runs have."""
+    run_a, run_b = load_compared_run(run_a_dir), load_compared_run(run_b_dir)
+    judgement = PairwiseJudgement(run_a.results.run_id, run_b.results.run_id)
+    differences = data_differences(run_a.results, run_b.results)
+    if differences and not force:
+        raise RegenBenchError("the two runs were not made on the same test set: " + "; ".join(differences)
+                              + "; pass --force to judge them anyway on the example ids they share")
+    examples_by_id, note = examples_for_results(run_b.results)
+    if note:
+        judgement.notes.append(note)
+    tasks = [t for t in run_b.results.tasks if t in run_a.results.tasks and kind_of(t) is TEXT]
+    for task in tasks:
+        pairs = _shared_rows(run_a.rows or [], run_b.rows or [], task)
+        if not pairs:
+            judgement.notes.append(f"{task}: no example has a narrative from both runs")
+            continue
+        rows = [b.model_copy(deep=True) for _, b in pairs]
+        examples = [(examples_by_id or {}).get(b.example_id) for _, b in pairs]
+        for metric in metrics:
+            output = metric.checked_score_pairs([a.prediction for a, _ in pairs], [b.prediction for _, b in pairs],
+                                                [b.reference for _, b in pairs],
+                                                examples if examples_by_id is not None else None)
+            judgement.entries.extend(component_entries(task, rows, metric, output, seed=seed, resamples=resamples))
+            if output.usage:
+                judgement.usage.setdefault(metric.name, {})[task] = output.usage
+    return judgement

@@ -122,7 +122,7 @@ def score_rows(
     outputs = (_SCORER.get() or score_locally)(jobs)
     entries: list[ScoreEntry] = []
     for (task, task_rows, metric), output in zip(work, outputs, strict=True):
-        entries.extend(_entries_of(task, task_rows, metric, output, seed=seed, resamples=resamples))
+        entries.extend(component_entries(task, task_rows, metric, output, seed=seed, resamples=resamples))
         if usage is not None and output.usage:
             merged = usage.setdefault(metric.name, {})
             for key, value in output.usage.items():
@@ -135,7 +135,7 @@ def score_rows(
     return entries
 
 
-def _entries_of(task: str, task_rows: list[SampleRow], metric: Metric, output, *, seed: int,
+def component_entries(task: str, task_rows: list[SampleRow], metric: Metric, output, *, seed: int,
                 resamples: int) -> list[ScoreEntry]:
     """Per-example values into `task_rows`, and one ScoreEntry per component of `output`."""
     signature = output.signature or metric.signature()
