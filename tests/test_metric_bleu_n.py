@@ -96,3 +96,14 @@ def test_parallel_chunks_give_the_same_rows_for_bleu_2(monkeypatch):
     two = BleuMetric(max_ngram_order=2, workers=2).score(preds, refs, [None] * len(preds)).components[0]
     assert np.array_equal(one.stats, two.stats) and one.per_example == two.per_example
     assert one.stats.shape == (len(preds), 6)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_bleu_n_on_whitespace_tokens_equals_nltks_corpus_bleu(order):
+    from nltk.translate.bleu_score import corpus_bleu
+
+    preds, refs = PREDS[:3], REFS[:3]  # nltk has no score for an empty hypothesis
+    [component] = BleuMetric(max_ngram_order=order, tokenize="none", smooth_method="none").score(
+        preds, refs, [None] * 3).components
+    expected = corpus_bleu([[r.split()] for r in refs], [p.split() for p in preds], weights=(1 / order,) * order)
+    assert component.corpus_score() == pytest.approx(100 * expected, abs=1e-9)
