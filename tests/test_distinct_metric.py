@@ -53,7 +53,8 @@ def test_registered_text_metric():
     entry = get_registry().get("metric", "distinct")
     assert entry.cls is DistinctMetric
     assert DistinctMetric.kind == "text" and DistinctMetric.higher_is_better is True
-    assert "no better direction" in DistinctMetric.description
+    assert "higher is better" in DistinctMetric.description  # distinct-n; length alone has no better direction
+    assert "length in tokens, context only (no better direction)" in DistinctMetric.description
 
 
 def test_tokenizer_is_lowercased_words():

@@ -98,8 +98,8 @@ class DistinctMetric(Metric):
 
     name = "distinct"
     description = (
-        "Corpus distinct-1/2 (different n-grams / all n-grams, lowercased words) of the predictions, "
-        "and mean length in tokens (context only: no better direction; higher is better for distinct-n)."
+        "Corpus distinct-1/2 (different n-grams / all n-grams, lowercased words) of the predictions, higher is "
+        "better (fewer texts score higher: compare runs of equal n); mean length in tokens, context only (no better direction)."
     )
     version = "1"
     higher_is_better = True

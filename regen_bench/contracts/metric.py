@@ -197,6 +197,9 @@ class Metric:
         self.options = self.Options(**options)
         # How the user named it (`evaluate:path`); `build_metrics` sets it, results.json records it.
         self.spec = self.name
+        # The signature of the last output it scored (the scorer sets it; results.json's metric
+        # record takes it): per instance, so `--metric bleu --metric bleu:1` keep their own.
+        self.scored_signature: str | None = None
 
     def check_inputs(self, predictions: list, references: list) -> None:
         """Raise TypeError for an input this metric cannot score (text metrics: non-strings)."""

@@ -45,12 +45,14 @@ if TYPE_CHECKING:  # annotations only: importing the stages here would load them
 
 
 def metric_record(metric: Metric, signatures: dict[str, str]) -> MetricRecord:
+    """The record of one metric instance; its signature is the one it last scored under
+    (`scored_signature`), else the entries' of its name, else its options'."""
     description = (metric.description or "").strip().splitlines()
     return MetricRecord(
         name=metric.name, spec=metric.spec,
         options=metric.options.model_dump(mode="json"), version=str(metric.version), kind=metric.kind,
         higher_is_better=bool(metric.higher_is_better), description=description[0] if description else "",
-        signature=signatures.get(metric.name) or metric.signature(),
+        signature=getattr(metric, "scored_signature", None) or signatures.get(metric.name) or metric.signature(),
         context_components=list(metric.context_components),
     )
 

@@ -139,6 +139,7 @@ def component_entries(task: str, task_rows: list[SampleRow], metric: Metric, out
                 resamples: int) -> list[ScoreEntry]:
     """Per-example values into `task_rows`, and one ScoreEntry per component of `output`."""
     signature = output.signature or metric.signature()
+    metric.scored_signature = signature
     entries = []
     for component in output.components:
         for row, value in zip(task_rows, component.per_example):
