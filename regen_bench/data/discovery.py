@@ -6,7 +6,8 @@ every field path with its fill rate and JSON type(s), the string fields under
 which of a layout's tasks the file can serve (the layout's own, and each
 `DISCOVERABLE_TASKS` task the file has text for), which narrative-like fields no
 task maps, and how many records carry the synthetic marker (`regen_bench_synthetic`,
-written by `data generate`).
+written by `data generate`). A build manifest beside the file (`PATH.manifest.json`,
+written by `data build`) is shown too, with whether it still describes these bytes.
 
 Paths: `reviewer_id`, `user.long_summary`, `purchase_history[].item.price`; a list
 is written `[]`. Fill rate is the share of units where the field is present and
@@ -16,6 +17,7 @@ neither null nor empty: units are purchase rows for paths under
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from regen_bench.contracts.layout import DatasetLayout
 from regen_bench.data.reader import BadRecordReport, OnBadRecord, iter_raw
+from regen_bench.util.hashing import sha256_file
 
 ROW_PREFIX = "purchase_history[]"
 NARRATIVE_ROOTS = ("user.", "last_purchase.")
@@ -32,6 +35,8 @@ INPUT_ROOTS = ("last_purchase.item.", "last_purchase.review.")
 # A candidate field whose values average this many words or more looks like a narrative.
 NARRATIVE_MIN_WORDS = 5
 MAX_PATHS = 5000  # keys that are data (say, one per ASIN) would otherwise grow without end
+# A build manifest beside a file (`data build` writes `out.jsonl.manifest.json`): what made it.
+MANIFEST_SUFFIX = ".manifest.json"
 
 
 class FieldInfo(BaseModel):
@@ -81,6 +86,24 @@ class DataInfo(BaseModel):
     unmapped_narrative_fields: list[str] = Field(default_factory=list)
     synthetic_records: int = 0  # records carrying the synthetic marker
     synthetic: bool = False  # any record does: runs on this file are labelled synthetic
+    # the build manifest beside the file (PATH + MANIFEST_SUFFIX), when there is one
+    build_manifest: dict | None = None
+    build_manifest_matches: bool | None = None  # its output sha256 is the file's
+
+
+def read_manifest(path: Path) -> tuple[dict | None, bool | None]:
+    """(the manifest beside `path`, whether it describes these bytes), or (None, None)."""
+    manifest = path.with_name(path.name + MANIFEST_SUFFIX)
+    if not manifest.is_file():
+        return None, None
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return {"error": f"{manifest.name} is unreadable ({exc})"}, None
+    if not isinstance(data, dict):
+        return {"error": f"{manifest.name} is not a JSON object"}, None
+    recorded = (data.get("output") or {}).get("sha256") if isinstance(data.get("output"), dict) else None
+    return data, (recorded == sha256_file(path)) if recorded else None
 
 
 _TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
@@ -260,6 +283,7 @@ def discover(
     narratives = _narrative_fields(counts, collector)
     tasks = [_task_info(task, task_path, counts, collector) for task, task_path in layout.tasks.items()]
     critique = collector.stats.get(layout.critique_path) if layout.critique_path else None
+    manifest, matches = read_manifest(path)
     return DataInfo(
         path=str(path),
         size_bytes=path.stat().st_size,
@@ -280,6 +304,8 @@ def discover(
         unmapped_narrative_fields=_unmapped(narratives, layout),
         synthetic_records=counts.synthetic,
         synthetic=counts.synthetic > 0,
+        build_manifest=manifest,
+        build_manifest_matches=matches,
     )
 
 
@@ -303,6 +329,22 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def _manifest_lines(info: DataInfo) -> list[str]:
+    manifest = info.build_manifest
+    if manifest is None:
+        return []
+    if "error" in manifest:
+        return [f"built by:   (manifest: {manifest['error']})"]
+    llm = manifest.get("llm") if isinstance(manifest.get("llm"), dict) else {}
+    state = {True: "", False: "; the file has changed since (its sha256 differs)", None: ""}[info.build_manifest_matches]
+    out = [f"built by:   {manifest.get('builder', '?')} {manifest.get('builder_version', '')} with "
+           f"{llm.get('spec', '?')} (manifest {Path(info.path).name}{MANIFEST_SUFFIX}{state})"]
+    prompts = manifest.get("prompts") if isinstance(manifest.get("prompts"), dict) else {}
+    if prompts:
+        out.append("prompts:    " + ", ".join(f"{name} {str(sha)[:12]}" for name, sha in prompts.items()))
+    return out
+
+
 def format_info(info: DataInfo) -> str:
     """A readable, aligned text report of `discover()`'s result."""
     out = [
@@ -316,6 +358,7 @@ def format_info(info: DataInfo) -> str:
             else "no marker (runs on this file are labelled real unless its dataset is synthetic)"
         ),
     ]
+    out += _manifest_lines(info)
     if info.bad_records is not None:
         out.append(f"bad records skipped: {info.bad_records.count}")
         out.extend(f"  {reason}" for reason in info.bad_records.reasons)

@@ -353,6 +353,30 @@ def _generate(path: Path, on_bad_record: str, report: BadRecordReport) -> Iterat
         )
 
 
+def iter_json_lines(path: str | Path) -> Iterator[tuple[int, str | None, Any]]:
+    """(line number, text, value) for each non-blank line of any JSON Lines file, plain or
+    gzip, streamed, with the limits and messages of REGEN files: a bad line's value is its
+    `BadRecordError` (the caller applies its `--on-bad-record` policy), and its text is None
+    when the line could not be decoded. Gzip damage raises `RegenBenchError` naming the
+    last good line. For raw inputs that are not REGEN records (Amazon review dumps)."""
+    path = Path(path)
+    where = str(path)
+    if not path.is_file():
+        raise RegenBenchError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
+    for line_no, raw in _raw_lines(path):
+        try:
+            text = _decode(where, line_no, raw)
+        except BadRecordError as error:
+            yield line_no, None, error
+            continue
+        if not text.strip():
+            continue
+        try:
+            yield line_no, text, _parse(where, line_no, text)
+        except BadRecordError as error:
+            yield line_no, text, error
+
+
 def iter_records(
     path: str | Path,
     *,
@@ -373,6 +397,7 @@ __all__ = [
     "BadRecordReport",
     "ON_BAD_RECORD_CHOICES",
     "OnBadRecord",
+    "iter_json_lines",
     "iter_raw",
     "iter_records",
     "validation_error",

@@ -1,0 +1,56 @@
+"""Reading an LLM's answer: one JSON object holding the artefact's text under its key.
+
+Strict but forgiving of wrapping: a Markdown code fence around the object is removed, and
+text before or after the object is ignored when exactly one object can be cut out. The
+value must be a non-empty string (whitespace collapsed) of at most `MAX_CHARS`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+MAX_CHARS = 4000
+_FENCE = re.compile(r"^```(?:json|JSON)?\s*\n?(.*?)\n?```$", re.S)
+
+
+def _object(body: str):
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        start, end = body.find("{"), body.rfind("}")
+        if 0 <= start < end and (start > 0 or end < len(body) - 1):
+            try:
+                return json.loads(body[start:end + 1])
+            except json.JSONDecodeError:
+                pass
+        raise exc
+
+
+def parse_answer(text: str | None, key: str) -> tuple[str | None, str | None]:
+    """(the text, None) or (None, what is wrong with the answer)."""
+    body = (text or "").strip()
+    if not body:
+        return None, "the answer is empty"
+    fenced = _FENCE.match(body)
+    if fenced:
+        body = fenced.group(1).strip()
+    try:
+        data = _object(body)
+    except json.JSONDecodeError as exc:
+        return None, f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"
+    if not isinstance(data, dict):
+        return None, f"the answer is a JSON {type(data).__name__}, not an object"
+    if key not in data:
+        return None, f"the object has no {key!r} key (keys: {', '.join(map(repr, data)) or 'none'})"
+    value = data[key]
+    if not isinstance(value, str):
+        return None, f"{key!r} is {json.dumps(value)[:60]}, not a string"
+    value = " ".join(value.split())
+    if not value:
+        return None, f"{key!r} is empty"
+    if not value.strip(". …"):
+        return None, f"{key!r} is only the placeholder {value!r}, not a text"
+    if len(value) > MAX_CHARS:
+        return None, f"{key!r} is {len(value)} characters long, more than {MAX_CHARS}"
+    return value, None
