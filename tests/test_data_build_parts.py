@@ -134,3 +134,16 @@ def test_data_info_says_when_a_file_no_longer_matches_its_manifest(tmp_path):
     assert "prompts:    critique.v1.txt abababababab" in text
     (tmp_path / "b.jsonl.manifest.json").write_text("{broken")
     assert "unreadable" in format_info(discover(path))
+
+
+def test_reading_a_big_dump_says_how_far_it_got(tmp_path):
+    from regen_bench_plugins.datasets.amazon_build.builder import BuildConfig, _every_million
+
+    said = []
+    config = BuildConfig(reviews=tmp_path / "r.json", output=tmp_path / "o.jsonl", say=said.append)
+    note = _every_million(config, "reading r.json", "reviews")
+    for n in (100_000, 1_000_000, 1_100_000, 2_000_000):
+        note(n)
+    assert said == ["reading r.json: 1,000,000 reviews", "reading r.json: 2,000,000 reviews"]
+    config.progress = False
+    assert _every_million(config, "reading", "reviews") is None

@@ -103,6 +103,7 @@ def plan_build(config: BuildConfig) -> Plan:
     selection = histories.select(
         first, users=config.users, min_interactions=config.min_interactions,
         item_min_interactions=config.item_min_interactions, history=config.history, seed=config.seed,
+        progress=_every_million(config, f"reading {config.reviews.name}", "reviews"),
     )
     if not selection.users:
         c = selection.counts
@@ -118,7 +119,8 @@ def plan_build(config: BuildConfig) -> Plan:
     meta: dict[str, ItemMeta] = {}
     meta_format = None
     if config.meta is not None:
-        meta, meta_format = read_meta(config.meta, wanted, on_bad_record=config.on_bad_record, report=reports["meta"])
+        meta, meta_format = read_meta(config.meta, wanted, on_bad_record=config.on_bad_record, report=reports["meta"],
+                                      progress=_every_million(config, f"reading {config.meta.name}", "items"))
     else:
         config.say(
             "note: no --meta file: items have no title, category, price or brand (only their ASIN); "
@@ -145,6 +147,13 @@ def plan_build(config: BuildConfig) -> Plan:
         config.say(f"note: {counts['items_without_meta']:,} of {len(wanted):,} items have no line in {config.meta.name}; "
                    "they keep only their ASIN")
     return Plan(selection.users, purchases, pairs, counts, reports, fmt, meta_format)
+
+
+def _every_million(config: BuildConfig, doing: str, what: str) -> Callable[[int], None] | None:
+    """A note on stderr every million lines read (a big dump takes minutes per pass)."""
+    if not config.progress:
+        return None
+    return lambda n: config.say(f"{doing}: {n:,} {what}") if n % 1_000_000 == 0 else None
 
 
 def _similar(a: ItemMeta | None, b: ItemMeta | None, config: BuildConfig) -> bool:
