@@ -118,3 +118,20 @@ def test_score_output_into_a_file_is_one_line_before_any_scoring(source, tmp_pat
     result = invoke("score", source / "samples.jsonl", "--metric", "distinct", "--output", "/dev/null")
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: --output /dev/null: is not a folder") and "Traceback" not in result.output
+
+
+def test_score_output_of_bleu_1_keeps_the_recorded_bleu_4(source, tmp_path):
+    """A second instance of a recorded metric (`bleu:1` beside `bleu`) adds its scores and
+    replaces nothing: once, re-scoring `bleu:1` dropped every BLEU-4 score of the run."""
+    result = invoke("score", source / "samples.jsonl", "--metric", "bleu:1", "--output", tmp_path / "rescored")
+    assert result.exit_code == 0, result.output
+    old, rescored = load_results(source / "results.json"), load_results(only_run(tmp_path / "rescored") / "results.json")
+    assert [e for e in rescored.scores if e.component != "bleu-1"] == old.scores
+    assert {m.spec for m in rescored.metrics} == {"bleu", "rouge", "bleu:1"}
+    assert "order:1" in next(m.signature for m in rescored.metrics if m.spec == "bleu:1")
+    assert "order:" not in next(m.signature for m in rescored.metrics if m.spec == "bleu")
+    again = invoke("score", only_run(tmp_path / "rescored") / "samples.jsonl", "--metric", "bleu",
+                   "--output", tmp_path / "again")
+    assert again.exit_code == 0, again.output
+    third = load_results(only_run(tmp_path / "again") / "results.json")
+    assert sorted((e.component, e.score) for e in third.scores) == sorted((e.component, e.score) for e in rescored.scores)

@@ -36,14 +36,23 @@ from regen_bench.util.hashing import sha256_file
 
 
 def _kept_scores(source: RunResults, rescored: set[str], rows: list[SampleRow]) -> list[ScoreEntry]:
-    """The source's entries of metrics not re-scored; the rows lose the per-example values of those re-scored."""
-    dropped = {e.component for e in source.scores if e.metric in rescored}
-    kept = [e for e in source.scores if e.metric not in rescored]
+    """The source's entries of the metrics not re-scored (`rescored`: specs, so `bleu:1` beside a
+    recorded `bleu` keeps it); the rows lose the per-example values of those re-scored."""
+    specs = {m.name: {r.spec for r in source.metrics if r.name == m.name} for m in source.metrics}
+    replaced = {name for name, named in specs.items() if named and named <= rescored}
+    dropped = {e.component for e in source.scores if e.metric in replaced}
+    kept = [e for e in source.scores if e.metric not in replaced]
     still_used = {e.component for e in kept}
     for row in rows:
         for name in dropped - still_used:
             row.scores.pop(name, None)
     return kept
+
+
+def _without_rescored(kept: list[ScoreEntry], entries: list[ScoreEntry]) -> list[ScoreEntry]:
+    """The kept entries less any that a new entry (same task, metric and component) replaces."""
+    new = {(e.task, e.metric, e.component) for e in entries}
+    return [e for e in kept if (e.task, e.metric, e.component) not in new]
 
 
 def _check_same_bootstrap(source: RunResults, seed: int, resamples: int, kept: list[ScoreEntry]) -> None:
@@ -58,8 +67,8 @@ def _rescored_results(source: RunResults, source_path: Path, samples: Path, scor
                       rows: list[SampleRow], output: Path, *, seed: int, resamples: int, metric_usage: dict,
                       seconds: float) -> tuple[RunResults, Path]:
     """Write the new run folder (whole, as a run does): the source run with the new scores, pointing at the source."""
-    rescored = {m.name for m in metrics}
-    records = [m for m in source.metrics if m.name not in rescored] + metric_records(metrics, scores)
+    rescored = {m.spec for m in metrics}
+    records = [m for m in source.metrics if m.spec not in rescored] + metric_records(metrics, scores)
     usage = dict(source.usage)
     if metric_usage:
         usage["metrics"] = {**(usage.get("metrics") or {}), **metric_usage}
@@ -118,7 +127,7 @@ def score(samples, metrics, metric_args, seed, resamples, as_json, output):
             click.echo(f"note: {note}", err=True)
     kept: list[ScoreEntry] = []
     if output is not None:
-        kept = _kept_scores(run_results, {m.name for m in metric_objs}, rows)
+        kept = _kept_scores(run_results, {m.spec for m in metric_objs}, rows)
         _check_same_bootstrap(run_results, seed, resamples, kept)
     else:
         for row in rows:
@@ -127,6 +136,7 @@ def score(samples, metrics, metric_args, seed, resamples, as_json, output):
     entries = score_rows(rows, metric_objs, seed=seed, resamples=resamples, examples_by_id=examples_by_id,
                          usage=usage)
     if output is not None:
+        kept = _without_rescored(kept, entries)
         written, run_dir = _rescored_results(run_results, results_path, samples, kept + entries, metric_objs, rows,
                                              output, seed=seed, resamples=resamples, metric_usage=usage,
                                              seconds=time.perf_counter() - started)
