@@ -134,3 +134,19 @@ def test_bad_llm_spec_and_options_are_one_line_errors(tmp_path):
         result = invoke("--reviews", reviews, *args, "--output", tmp_path / "o.jsonl")
         assert result.exit_code == 2 and message in result.output, result.output
         assert "Traceback" not in result.output
+
+
+def test_429s_and_500s_are_retried_and_counted(server, tmp_path):
+    reviews = tmp_path / "reviews.jsonl"
+    rows = [{"user_id": f"U{u}", "parent_asin": f"B{i}", "rating": 5.0, "text": f"good {u}", "title": "ok",
+             "timestamp": (1_600_000_000 + i) * 1000} for u in range(2) for i in range(3)]
+    reviews.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    server.add_fault("status", 429, {"retry_after": 0.01}, times=2)
+    server.add_fault("status", 500, times=1)
+    out = tmp_path / "out.jsonl"
+    result = invoke("--reviews", reviews, "--min-interactions", "3", "--item-min-interactions", "1",
+                    *llm_args(server), "--llm-arg", "backoff=0.01", "--llm-arg", "rpm=6000", "--output", out)
+    assert result.exit_code == 0, result.output
+    assert "3 retries, 0 failed" in result.output
+    assert len(server.requests) == 8 + 3  # 2 users x 4 narratives, and the 3 refused attempts
+    assert "warning" not in result.output

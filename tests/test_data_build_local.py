@@ -88,3 +88,33 @@ def test_every_sample_runs_with_retrieval_fusion(sample, shared_data, tmp_path, 
     assert run.exit_code == 0, run.output
     results = json.loads(next((tmp_path / "runs").glob("*/results.json")).read_text())
     assert set(results["tasks"]) >= TASKS
+
+
+TRAINED = {"fusion", "cf-only", "text-only"}  # one epoch is enough to show the file trains them
+
+
+def test_every_offline_builtin_model_runs_on_a_built_file(shared_data, tmp_path, monkeypatch):
+    from regen_bench.plugin.registry import get_registry
+
+    registry = get_registry()
+    offline = [n for n in registry.names("model") if not registry.get("model", n).cls.paid_api]
+    # llm-local runs in test_local_build_of_5_users_offline_and_a_run's place: minutes per file on a CPU.
+    models = [n for n in offline if n != "llm-local"]
+    assert {"popular", "retrieval-tfidf", "retrieval-fusion", "fusion", "wals"} <= set(models)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-build")
+    server = FakeOpenAIServer().start()
+    server.responder = build_answer
+    try:
+        out = tmp_path / "built.jsonl"
+        inputs = sample_inputs("amazon2023_office", shared_data, tmp_path)
+        result = CliRunner().invoke(main, ["data", "build", *map(str, inputs), "--llm", "openai:gpt-4o-mini",
+                                           "--llm-arg", f"base_url={server.base_url}", "--output", str(out),
+                                           "--quiet"])
+        assert result.exit_code == 0, result.output
+    finally:
+        server.stop()
+    for model in models:
+        extra = ["--model-arg", "epochs=1"] if model in TRAINED else []
+        run = CliRunner().invoke(main, ["run", "--model", model, "--dataset", str(out), "--quiet", "--bootstrap",
+                                        "10", "--output", str(tmp_path / "runs"), *extra])
+        assert run.exit_code == 0, f"{model}: {run.output}"
