@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -42,7 +41,7 @@ from regen_bench.contracts.metric import Component, MetricOptions, MetricOutput,
 from regen_bench.contracts.pairwise import PairwiseMetric
 from regen_bench.util.hashing import canonical_json, sha256_text
 from regen_bench_plugins.api_client import ApiClientOptions, CallRequest, CallRunner
-from regen_bench_plugins.prompting.history import render_history
+from regen_bench_plugins.prompting.judging import HistoryFormat, format_history, item_text, json_object, task_of
 from regen_bench_plugins.providers import chat_provider
 
 log = logging.getLogger("regen_bench.llm_judge_pair")
@@ -50,14 +49,7 @@ log = logging.getLogger("regen_bench.llm_judge_pair")
 RUBRIC_DIR = Path(__file__).resolve().parent / "rubrics"
 DEFAULT_MODELS = {"openai": "gpt-4o-mini", "gemini": "gemini-2.0-flash"}
 GENERIC_TASK = "a narrative about the user and their purchases"
-_FENCE = re.compile(r"^```(?:json|JSON)?\s*\n?(.*?)\n?```$", re.S)
 VERDICTS = ("1", "2", "tie")
-
-
-class HistoryFormat(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    max_items: int = Field(20, ge=1)
-    review_chars: int = Field(200, ge=0)
 
 
 class PairRubric(BaseModel):
@@ -91,19 +83,6 @@ def load_pair_rubric(rubric: str | Path = "pairwise") -> PairRubric:
     return parsed
 
 
-def _item_text(item) -> str:
-    parts = [f'"{item.title}"' if item.title else f"item {item.asin}"]
-    if item.category:
-        parts.append(item.category)
-    if item.price is not None:
-        parts.append(f"${item.price:.2f}")
-    return " | ".join(parts)
-
-
-def _task_of(example, reference: str) -> str | None:
-    return next((task for task, text in (example.references or {}).items() if text == reference), None)
-
-
 def build_pair_prompt(rubric: PairRubric, first: str, second: str, reference: str, example) -> tuple[str, str]:
     """(prompt, context): `first` shown as narrative 1, `second` as narrative 2."""
     fields = {"reference": reference.strip() or "(empty)", "narrative_1": first.strip() or "(empty)",
@@ -111,27 +90,19 @@ def build_pair_prompt(rubric: PairRubric, first: str, second: str, reference: st
     if example is None:
         fields["task"] = GENERIC_TASK
         return "\n".join(rubric.prompt_reference_only).format(**fields), "reference-only"
-    task = _task_of(example, reference)
+    task = task_of(example, reference)
     fields["task"] = rubric.tasks.get(task, task.replace("_", " ")) if task else GENERIC_TASK
-    fields["history"] = render_history(example.history, max_items=rubric.history.max_items,
-                                       review_chars=rubric.history.review_chars, item_text=_item_text,
-                                       empty="(no purchases)", omitted="({n} earlier purchases omitted)")
-    fields["target"] = _item_text(example.target.item) if example.target is not None else "(not given)"
+    fields["history"] = format_history(example.history, rubric.history)
+    fields["target"] = item_text(example.target.item) if example.target is not None else "(not given)"
     return "\n".join(rubric.prompt).format(**fields), "full"
 
 
 def parse_verdict(text: str | None) -> tuple[str | None, str | None]:
     """("1" | "2" | "tie", None), or (None, what is wrong with the answer)."""
-    body = (text or "").strip()
-    if not body:
-        return None, "the answer is empty"
-    fenced = _FENCE.match(body)
-    body = fenced.group(1).strip() if fenced else body
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        return None, f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"
-    if not isinstance(data, dict) or "winner" not in data:
+    data, problem = json_object(text)
+    if data is None:
+        return None, problem
+    if "winner" not in data:
         return None, "the answer is not a JSON object with a \"winner\" field"
     winner = data["winner"]
     if isinstance(winner, int) and not isinstance(winner, bool):

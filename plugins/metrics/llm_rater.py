@@ -39,7 +39,13 @@ from regen_bench.contracts.errors import RegenBenchError
 from regen_bench.contracts.metric import Component, Metric, MetricOptions, MetricOutput, Signature
 from regen_bench.util.hashing import canonical_json, sha256_text
 from regen_bench_plugins.api_client import ApiClientOptions, CallRequest, CallResult, CallRunner
-from regen_bench_plugins.prompting.history import render_history
+from regen_bench_plugins.prompting.judging import (  # noqa: F401 (item_text: the rater's, re-exported)
+    HistoryFormat,
+    format_history,
+    item_text,
+    json_object,
+    task_of,
+)
 from regen_bench_plugins.providers import chat_provider
 
 log = logging.getLogger("regen_bench.llm_rater")
@@ -48,7 +54,6 @@ RUBRIC_DIR = Path(__file__).resolve().parent / "rubrics"
 DEFAULT_MODELS = {"openai": "gpt-4o-mini", "gemini": "gemini-2.0-flash"}
 GENERIC_TASK = "a narrative about the user and their purchases"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_FENCE = re.compile(r"^```(?:json|JSON)?\s*\n?(.*?)\n?```$", re.S)
 
 PROMPT_FIELDS = {"task", "history", "target", "reference", "narrative", "criteria", "scale_min", "scale_max",
                  "json_example", "criteria_names"}
@@ -81,11 +86,6 @@ class Criterion(_Strict):
         if not _NAME.match(value) or value == "overall":
             raise ValueError(f"criterion name {value!r}: lowercase letters, digits, _ (and not 'overall')")
         return value
-
-
-class HistoryFormat(_Strict):
-    max_items: int = Field(20, ge=1)
-    review_chars: int = Field(200, ge=0)
 
 
 def _text(value: str | list[str]) -> str:
@@ -170,34 +170,6 @@ def load_rubric(rubric: str | Path = "default") -> Rubric:
 
 
 # -- prompts -----------------------------------------------------------------------------
-HISTORY_EMPTY = "(no purchases)"
-HISTORY_OMITTED = "({n} earlier purchases omitted)"
-
-
-def item_text(item) -> str:
-    """The title as it is (not clipped), the full category path, the price."""
-    parts = [f'"{item.title}"' if item.title else f"item {item.asin}"]
-    if item.category:
-        parts.append(item.category)
-    if item.price is not None:
-        parts.append(f"${item.price:.2f}")
-    return " | ".join(parts)
-
-
-def format_history(history, fmt: HistoryFormat) -> str:
-    return render_history(
-        history, max_items=fmt.max_items, review_chars=fmt.review_chars, item_text=item_text,
-        empty=HISTORY_EMPTY, omitted=HISTORY_OMITTED,
-    )
-
-
-def _task_of(example, reference: str) -> str | None:
-    for task, text in (example.references or {}).items():
-        if text == reference:
-            return task
-    return None
-
-
 def build_prompt(rubric: Rubric, prediction: str, reference: str, example) -> tuple[str, str]:
     """(prompt, context) where context is "full" or "reference-only"."""
     fields = rubric.common_fields()
@@ -205,7 +177,7 @@ def build_prompt(rubric: Rubric, prediction: str, reference: str, example) -> tu
     if example is None:
         fields["task"] = GENERIC_TASK
         return _text(rubric.prompt_reference_only).format(**fields), "reference-only"
-    task = _task_of(example, reference)
+    task = task_of(example, reference)
     fields["task"] = rubric.tasks.get(task, task.replace("_", " ")) if task else GENERIC_TASK
     fields["history"] = format_history(example.history, rubric.history)
     fields["target"] = item_text(example.target.item) if example.target is not None else "(not given)"
@@ -214,18 +186,9 @@ def build_prompt(rubric: Rubric, prediction: str, reference: str, example) -> tu
 
 def parse_scores(text: str | None, rubric: Rubric) -> tuple[dict[str, int] | None, str | None]:
     """Strictly parse a judge answer: (scores, None) or (None, what is wrong)."""
-    body = (text or "").strip()
-    if not body:
-        return None, "the answer is empty"
-    fenced = _FENCE.match(body)
-    if fenced:
-        body = fenced.group(1).strip()
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        return None, f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"
-    if not isinstance(data, dict):
-        return None, f"the answer is a JSON {type(data).__name__}, not an object"
+    data, problem = json_object(text)
+    if data is None:
+        return None, problem
     missing = [name for name in rubric.criterion_names if name not in data]
     if missing:
         return None, f"missing field(s): {', '.join(missing)}"

@@ -8,10 +8,10 @@ value must be a non-empty string (whitespace collapsed) of at most `MAX_CHARS`.
 from __future__ import annotations
 
 import json
-import re
+
+from regen_bench_plugins.prompting.judging import json_object
 
 MAX_CHARS = 4000
-_FENCE = re.compile(r"^```(?:json|JSON)?\s*\n?(.*?)\n?```$", re.S)
 
 
 def _object(body: str):
@@ -29,18 +29,9 @@ def _object(body: str):
 
 def parse_answer(text: str | None, key: str) -> tuple[str | None, str | None]:
     """(the text, None) or (None, what is wrong with the answer)."""
-    body = (text or "").strip()
-    if not body:
-        return None, "the answer is empty"
-    fenced = _FENCE.match(body)
-    if fenced:
-        body = fenced.group(1).strip()
-    try:
-        data = _object(body)
-    except json.JSONDecodeError as exc:
-        return None, f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"
-    if not isinstance(data, dict):
-        return None, f"the answer is a JSON {type(data).__name__}, not an object"
+    data, problem = json_object(text, loads=_object)
+    if data is None:
+        return None, problem
     if key not in data:
         return None, f"the object has no {key!r} key (keys: {', '.join(map(repr, data)) or 'none'})"
     value = data[key]
