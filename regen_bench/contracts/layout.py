@@ -49,3 +49,13 @@ class DatasetLayout(BaseModel):
             if path is not None:
                 found[task] = path
         return self.with_overrides(found) if found else self
+
+
+# The layout of the files regen-bench itself writes (the synthetic generator, `data build`):
+# the default tasks and the discoverable ones at their first paths, the target item at
+# `last_purchase`.
+WRITTEN_LAYOUT = DatasetLayout(
+    tasks={**DEFAULT_TASKS, **{task: paths[0] for task, paths in DISCOVERABLE_TASKS.items()}},
+    critique_path="last_purchase.critique",
+    target="last_purchase",
+)

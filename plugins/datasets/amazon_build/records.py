@@ -12,19 +12,10 @@ synthetic data. `item.category` is the category path joined with " - " (REGEN's 
 
 from __future__ import annotations
 
-from regen_bench.contracts.layout import DatasetLayout
+from regen_bench.contracts.layout import WRITTEN_LAYOUT
 from regen_bench_plugins.datasets.amazon_build.formats import Interaction, ItemMeta
 
-BUILD_LAYOUT = DatasetLayout(
-    tasks={
-        "user_summary": "user.long_summary",
-        "user_profile": "user.profile",
-        "purchase_reason": "last_purchase.purchase_reason",
-        "endorsement": "last_purchase.endorsement",
-    },
-    critique_path="last_purchase.critique",
-    target="last_purchase",
-)
+BUILD_LAYOUT = WRITTEN_LAYOUT  # every task, the target at last_purchase
 
 
 def item_dict(asin: str, meta: ItemMeta | None) -> dict:

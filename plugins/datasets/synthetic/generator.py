@@ -11,7 +11,7 @@ docs/synthetic-dataset.md. Every number measured on it is labelled "synthetic".
 
 from __future__ import annotations
 
-from regen_bench.contracts.layout import DatasetLayout
+from regen_bench.contracts.layout import WRITTEN_LAYOUT
 from regen_bench_plugins.datasets.synthetic.writer import generate_records, write_dataset
 
 # Bump whenever the bytes written for a given (users, seed) change.
@@ -20,15 +20,6 @@ GENERATOR_VERSION = "1"
 # 3,000 users: ~300 in the default 10% test split; see docs/synthetic-dataset.md.
 DEFAULT_USERS = 3000
 
-SYNTHETIC_LAYOUT = DatasetLayout(
-    tasks={
-        "user_summary": "user.long_summary",
-        "user_profile": "user.profile",
-        "purchase_reason": "last_purchase.purchase_reason",
-        "endorsement": "last_purchase.endorsement",
-    },
-    critique_path="last_purchase.critique",
-    target="last_purchase",
-)
+SYNTHETIC_LAYOUT = WRITTEN_LAYOUT  # every task, the target at last_purchase
 
 __all__ = ["DEFAULT_USERS", "GENERATOR_VERSION", "SYNTHETIC_LAYOUT", "generate_records", "write_dataset"]
