@@ -65,33 +65,33 @@ def request(job: Job, options: LlmOptions, answer: str | None = None, problem: s
                        template_sha=template_sha(job.artefact, repair=problem is not None), label=job.label)
 
 
+def _take(job: Job, result, tally: Tally) -> tuple[str | None, str | None]:
+    """(the artefact's text or None, what is wrong with the answer or None); a failed call
+    is counted in `tally` and is (None, None): it is not repaired, the next build retries it."""
+    if not result.ok:
+        tally.failed[job.artefact] += 1
+        tally.first_failure = tally.first_failure or result.error
+        return None, None
+    tally.add_tokens(result)
+    return parse_answer(result.text, job.artefact)
+
+
 def run_jobs(runner: CallRunner, jobs: list[Job], options: LlmOptions, tally: Tally) -> list[str | None]:
     """The text of each job's artefact, or None; counts go to `tally`."""
     texts: list[str | None] = [None] * len(jobs)
     first = runner.run([request(job, options) for job in jobs]) if jobs else []
     to_repair: list[tuple[int, str, str]] = []
     for i, (job, result) in enumerate(zip(jobs, first)):
-        if not result.ok:
-            tally.failed[job.artefact] += 1
-            tally.first_failure = tally.first_failure or result.error
-            continue
-        tally.add_tokens(result)
-        texts[i], problem = parse_answer(result.text, job.artefact)
+        texts[i], problem = _take(job, result, tally)
         if problem is not None:
             to_repair.append((i, result.text or "", problem))
     if to_repair:
         tally.repairs += len(to_repair)
         repaired = runner.run([request(jobs[i], options, answer, problem) for i, answer, problem in to_repair])
         for (i, _, _), result in zip(to_repair, repaired):
-            job = jobs[i]
-            if not result.ok:
-                tally.failed[job.artefact] += 1
-                tally.first_failure = tally.first_failure or result.error
-                continue
-            tally.add_tokens(result)
-            texts[i], problem = parse_answer(result.text, job.artefact)
+            texts[i], problem = _take(jobs[i], result, tally)
             if problem is not None:
-                tally.malformed[job.artefact] += 1
+                tally.malformed[jobs[i].artefact] += 1
     for job, text in zip(jobs, texts):
         if text is not None:
             tally.done[job.artefact] += 1
