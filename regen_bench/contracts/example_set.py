@@ -481,19 +481,23 @@ class ExampleSet(Sequence):
 
         The store's own columns come as they are (memory-mapped from the Arrow cache, not
         copied), but its map of strings (no `datasets` type for a map); in its place one
-        string column per text task in `tasks` (the task's reference text, null where the
-        row has none) and, for a ranking task, `<task>` as the next item's id."""
+        string column per text task in `tasks` (the task's reference text at this set's rows,
+        null elsewhere and where the row has none: only this set's texts are read) and, for a
+        ranking task, `<task>` as the next item's id."""
         table = self._store.table
         keep = [name for name in table.column_names if name not in ("strings", "references")]
         view = table.select(keep)
-        every_row = np.arange(self._store.n, dtype=np.int64)
+        # where each store row is in this set (-1: not in it), to spread this set's texts out
+        position = np.full(self._store.n, -1, dtype=np.int64)
+        position[self._rows] = np.arange(len(self._rows), dtype=np.int64)
+        spread = pa.array(position, mask=position < 0)
         for task in tasks:
             if task in view.column_names:
                 raise ValueError(f"task {task!r} has the name of a column of the table")
             if kind_of(task) is RANKING:
                 view = view.append_column(task, self._store.history_and_target()[2])
             else:
-                view = view.append_column(task, self._store.texts_at(task, every_row))
+                view = view.append_column(task, self._store.texts_at(task, self._rows).take(spread))
         return view, self._rows.copy()
 
     def __reduce__(self):
